@@ -1,0 +1,1 @@
+"""The `omniroute` command line and the single-process embedded mode."""

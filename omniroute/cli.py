@@ -1,0 +1,109 @@
+"""The `omniroute` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from shared.config import Settings
+from shared.db.migrate import upgrade
+from shared.events import json_schemas
+from shared.observability import configure_logging
+from shared.runtime import Runtime, bootstrap
+
+log = structlog.get_logger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="omniroute", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="all services in one process (LocalBus + SQLite by default)")
+    commands.add_parser("channels", help="the channels service alone (webhooks, delivery)")
+    commands.add_parser("router", help="the router service alone")
+    commands.add_parser("agents", help="the agents service alone (REST API, statistics)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    schema = commands.add_parser("schema", help="write the JSON Schema of every event")
+    schema.add_argument("--out", type=Path, default=Path("docs/events"))
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    match args.command:
+        case "run":
+            return _run_embedded(settings)
+        case "channels":
+            from services.channels.app import create_app as channels
+
+            return _serve(settings, channels)
+        case "router":
+            from services.router.service import create_app as router
+
+            return _serve(settings, router)
+        case "agents":
+            from services.agents.app import create_app as agents
+
+            return _serve(settings, agents)
+        case "migrate":
+            upgrade(settings.effective_database_url)
+            log.info("database.migrated")
+            return 0
+        case "schema":
+            return _write_schemas(args.out)
+    return 2
+
+
+def _run_embedded(settings: Settings) -> int:
+    from omniroute.embedded import create_app, prepare
+
+    first_start = asyncio.run(prepare(settings))
+    base = f"http://{settings.host}:{settings.port}"
+
+    def banner() -> None:
+        lines = [
+            "",
+            f"omniroute is running: all services in one process, data in {settings.data_dir}/",
+            f"  demo tenant '{settings.demo_tenant}'"
+            + (" created" if first_start else " (already there)"),
+            f"  browser:  {base}/docs",
+            f"  curl:     curl -s {base}/readyz",
+            "  stop:     Ctrl-C",
+            "",
+        ]
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+    return _serve(settings, lambda runtime: create_app(runtime, on_ready=banner))
+
+
+def _serve(settings: Settings, create_app: Callable[[Runtime], FastAPI]) -> int:
+    app = create_app(bootstrap(settings))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
+    )
+    # Uvicorn drains on SIGTERM/SIGINT and then re-raises the signal to the handler
+    # that was there before it; a no-op handler lets a drained process exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _write_schemas(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    schemas = json_schemas()
+    for name, schema in schemas.items():
+        (out / f"{name}.json").write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(schemas)} event schemas to {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

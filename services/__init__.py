@@ -1,0 +1,1 @@
+"""The three omniroute services: channels, router and agents."""

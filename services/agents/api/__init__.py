@@ -1,0 +1,1 @@
+"""REST API under /v1/ for agent desktops, supervisors and admins."""

@@ -1,0 +1,1 @@
+"""Channels: provider webhooks in, normalised MessageReceived events out; outbound delivery."""

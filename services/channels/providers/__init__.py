@@ -1,0 +1,1 @@
+"""One module per provider (Meta, Telegram, X, email providers, web chat)."""

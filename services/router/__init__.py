@@ -1,0 +1,1 @@
+"""Router: the one writer of routing state; decides bot or person, queues and offers."""

@@ -1,0 +1,1 @@
+"""The project's own contracts and helpers, shared by the three services."""

@@ -1,0 +1,158 @@
+"""KafkaBus: the production event log on Apache Kafka (aiokafka).
+
+The producer is idempotent with acks=all, so `publish` returns only once every
+in-sync replica has the record. Consumers never auto-commit: offsets move only
+when the handler says the records are done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, IllegalStateError
+
+from shared.bus.base import Record, to_bytes
+from shared.events import COMPACTED_TOPICS, TOPICS, Envelope
+
+log = structlog.get_logger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+# Headroom for the record batch framing around one record of max_record_bytes.
+_REQUEST_OVERHEAD_BYTES = 64 * 1024
+
+
+class KafkaBus:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        topics: Sequence[str] = TOPICS,
+        partitions: int = 6,
+        replication_factor: int = 1,
+        max_record_bytes: int = 1_000_000,
+        session_timeout_ms: int = 10_000,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.topics = tuple(topics)
+        self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.max_record_bytes = max_record_bytes
+        self.session_timeout_ms = session_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def start(self) -> None:
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self._admin.start()
+        await self.create_topics(self.topics)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            enable_idempotence=True,
+            acks="all",
+            max_request_size=self.max_record_bytes + _REQUEST_OVERHEAD_BYTES,
+        )
+        await self._producer.start()
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.flush()
+            await self._producer.stop()
+            self._producer = None
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+
+    async def create_topics(self, topics: Sequence[str]) -> None:
+        """Create the topics that do not exist yet (cc.config.v1 compacted)."""
+        if self._admin is None:
+            raise RuntimeError("KafkaBus is not started")
+        new = [
+            NewTopic(
+                name=topic,
+                num_partitions=self.partitions,
+                replication_factor=self.replication_factor,
+                topic_configs={"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {},
+            )
+            for topic in topics
+        ]
+        response = await self._admin.create_topics(new)
+        for topic, code, message in (error[:3] for error in response.topic_errors):
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"cannot create topic {topic}: {message} (error {code})")
+
+    async def publish(self, topic: str, key: str, event: Envelope | bytes) -> None:
+        if self._producer is None:
+            raise RuntimeError("KafkaBus is not started")
+        value = to_bytes(topic, event, self.max_record_bytes)
+        await self._producer.send_and_wait(topic, value, key=key.encode())
+
+    def subscribe(self, topics: Sequence[str], group: str) -> KafkaSubscription:
+        return KafkaSubscription(
+            AIOKafkaConsumer(
+                *topics,
+                bootstrap_servers=self.bootstrap,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=self.session_timeout_ms,
+                heartbeat_interval_ms=max(self.session_timeout_ms // 5, 100),
+                max_partition_fetch_bytes=self.max_record_bytes + _REQUEST_OVERHEAD_BYTES,
+            )
+        )
+
+    async def ping(self) -> None:
+        if self._admin is None:
+            raise RuntimeError("KafkaBus is not started")
+        await self._admin.describe_cluster()
+
+
+class KafkaSubscription:
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def __aenter__(self) -> Self:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._consumer.stop()
+
+    async def fetch(self, *, max_records: int = 500, timeout_s: float = 1.0) -> list[Record]:
+        batches = await self._consumer.getmany(
+            timeout_ms=int(timeout_s * 1000), max_records=max_records
+        )
+        return [
+            Record(
+                message.topic,
+                message.partition,
+                message.offset,
+                message.key.decode() if message.key is not None else None,
+                message.value,
+            )
+            for messages in batches.values()
+            for message in messages
+        ]
+
+    async def commit(self, records: Sequence[Record]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as error:
+            # The group rebalanced while we handled these records: their new owner
+            # will get them again, which idempotent handlers tolerate.
+            log.warning("bus.commit_lost_to_rebalance", error=str(error))

@@ -1,0 +1,47 @@
+"""Settings from the environment (prefix OMNIROUTE_), one object for every service."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore")
+
+    bus: Literal["local", "kafka"] = Field(
+        "local", description="Event log: `local` (SQLite file, one process) or `kafka`."
+    )
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers.")
+    kafka_partitions: int = Field(
+        6, ge=1, description="Partitions of each topic created on start (unit of router scale-out)."
+    )
+    kafka_replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL; default SQLite under the data dir. "
+        "PostgreSQL: `postgresql+asyncpg://user:pass@host/db`.",
+    )
+    data_dir: Path = Field(
+        Path(".omniroute"), description="Where the embedded mode keeps its SQLite files."
+    )
+    host: str = Field("127.0.0.1", description="HTTP listen address.")
+    port: int = Field(8000, ge=0, le=65535, description="HTTP listen port.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of the JSON logs on stdout."
+    )
+    max_record_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest event record the bus accepts, in bytes."
+    )
+    demo_tenant: str = Field("demo", description="Tenant id that `omniroute run` creates.")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'omniroute.sqlite3').resolve()}"
+
+    @property
+    def local_bus_path(self) -> Path:
+        return self.data_dir / "bus.sqlite3"

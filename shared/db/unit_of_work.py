@@ -1,0 +1,51 @@
+"""The unit of work: state changes and the events they cause commit together, once."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.models import OutboxRecord
+from shared.events import Envelope, encode
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(sessions) as uow: ...; uow.emit(...); await uow.commit()`.
+
+    Leaving the block without `commit` rolls everything back, events included.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+        self._session = None
+
+    def emit(self, topic: str, envelope: Envelope) -> None:
+        """Queue an event for the bus; it leaves only if this unit of work commits."""
+        self.session.add(
+            OutboxRecord(topic=topic, key=envelope.tenant, value=encode(envelope))
+        )
+
+    async def commit(self) -> None:
+        await self.session.commit()

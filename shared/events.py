@@ -1,0 +1,465 @@
+"""Event contracts: the envelope, every event type, and the topics they travel on.
+
+Every record on the bus is an `Envelope` serialised as JSON. Payload models ignore
+fields they do not know, so a producer may add an optional field without breaking
+older consumers; a breaking change is a new `v` (ARCHITECTURE.md, Event contracts).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal, Self
+
+import uuid6
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    model_validator,
+)
+
+from shared.types import TenantId
+
+INBOUND = "cc.inbound.v1"
+AGENT_EVENTS = "cc.agent-events.v1"
+CONFIG = "cc.config.v1"
+ROUTING = "cc.routing.v1"
+OUTBOUND = "cc.outbound.v1"
+DEAD_LETTER = "cc.dead-letter.v1"
+TOPICS = (INBOUND, AGENT_EVENTS, CONFIG, ROUTING, OUTBOUND, DEAD_LETTER)
+COMPACTED_TOPICS = frozenset({CONFIG})
+
+
+def new_event_id() -> str:
+    """UUIDv7: unique and ordered by creation time, so ids sort like the log."""
+    return str(uuid6.uuid7())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    TWITTER = "twitter"
+
+
+class AgentStatus(StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Sender(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+
+
+class Payload(BaseModel):
+    """Base of every event's `data`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Customer(Payload):
+    id: str = Field(description="The customer's id at the provider (sender id, email address).")
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    handle: str | None = None
+    tier: str | None = Field(None, description="Customer tier, e.g. `vip`.")
+
+
+class Attachment(Payload):
+    name: str
+    content_type: str
+    size_bytes: int = Field(ge=0)
+    url: str | None = None
+
+
+class TranscriptLine(Payload):
+    sender: Sender
+    text: str
+    at: AwareDatetime
+
+
+# cc.inbound.v1
+
+
+class MessageReceived(Payload):
+    channel: Channel
+    provider: str
+    provider_message_id: str
+    thread_key: str = Field(description="Joins messages of one conversation (chat session, ...).")
+    customer: Customer
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    language_hint: str | None = None
+    subject: str | None = None
+    references: tuple[str, ...] = Field(
+        (), description="Email Message-IDs this message answers (In-Reply-To, References)."
+    )
+
+
+# cc.agent-events.v1
+
+
+class AgentStatusChanged(Payload):
+    agent_id: str
+    status: AgentStatus
+    reason: str | None = None
+
+
+class OfferAccepted(Payload):
+    offer_id: str
+    conversation_id: str
+    agent_id: str
+
+
+class OfferDeclined(Payload):
+    """An agent's decline (cc.agent-events.v1), and the router's record of it (cc.routing.v1)."""
+
+    offer_id: str
+    conversation_id: str
+    agent_id: str
+    reason: str | None = None
+
+
+class ReplySent(Payload):
+    conversation_id: str
+    sender: Literal[Sender.AGENT, Sender.BOT]
+    agent_id: str | None = None
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+class ConversationTransferRequested(Payload):
+    conversation_id: str
+    by_agent_id: str | None = None
+    to_queue_id: str | None = None
+    to_agent_id: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.to_queue_id is None) == (self.to_agent_id is None):
+            raise ValueError("exactly one of to_queue_id and to_agent_id is required")
+        return self
+
+
+class ConversationCloseRequested(Payload):
+    conversation_id: str
+    by_agent_id: str | None = None
+    disposition: str
+
+
+class BotEscalated(Payload):
+    conversation_id: str
+    reason: str
+    transcript: tuple[TranscriptLine, ...] = ()
+
+
+class BotResolved(Payload):
+    conversation_id: str
+
+
+class SurveyAnswered(Payload):
+    conversation_id: str
+    survey: Literal["csat", "nps"]
+    score: int = Field(ge=0, le=10)
+    comment: str | None = None
+
+    @model_validator(mode="after")
+    def _scale(self) -> Self:
+        if self.survey == "csat" and not 1 <= self.score <= 5:
+            raise ValueError("a CSAT score is 1 to 5")
+        return self
+
+
+# cc.config.v1 (compacted: the latest record per key is the configuration)
+
+
+class AgentUpserted(Payload):
+    agent_id: str
+    name: str
+    email: str | None = None
+    skills: dict[str, int] = Field(default_factory=dict, description="Skill -> proficiency 1-5.")
+    languages: tuple[str, ...] = ()
+    capacity: dict[Channel, int] = Field(
+        default_factory=dict, description="Concurrent conversations per channel."
+    )
+    active: bool = True
+
+
+class QueueUpserted(Payload):
+    queue_id: str
+    name: str
+    required_skills: dict[str, int] = Field(default_factory=dict)
+    priority: int = 0
+    channels: tuple[Channel, ...] = tuple(Channel)
+    service_level_target_s: int = Field(20, ge=1)
+    service_level_target_pct: float = Field(80.0, gt=0, le=100)
+    offer_timeout_s: int = Field(30, ge=1)
+    auto_accept: bool = False
+
+
+class RoutingRule(Payload):
+    queue_id: str
+    intent: str | None = None
+    language: str | None = None
+    channel: Channel | None = None
+    tier: str | None = None
+
+
+class RoutingRulesChanged(Payload):
+    complexity_threshold: float = Field(0.35, ge=0, le=1)
+    bot_channels: tuple[Channel, ...] = ()
+    rules: tuple[RoutingRule, ...] = ()
+    default_queue_id: str
+
+
+# cc.routing.v1
+
+
+class ConversationOpened(Payload):
+    conversation_id: str
+    channel: Channel
+    provider: str
+    thread_key: str
+    customer: Customer
+
+
+class ComplexityScored(Payload):
+    conversation_id: str
+    score: float = Field(ge=0, le=1)
+    tier: Literal["low", "medium", "high"]
+    route: Literal["bot", "agent"]
+    intents: tuple[str, ...] = ()
+    language: str
+    reasons: tuple[str, ...] = ()
+
+
+class ConversationQueued(Payload):
+    conversation_id: str
+    queue_id: str
+    priority: int = 0
+    reason: str | None = None
+
+
+class OfferCreated(Payload):
+    offer_id: str
+    conversation_id: str
+    agent_id: str
+    queue_id: str
+    expires_at: AwareDatetime
+
+
+class OfferExpired(Payload):
+    offer_id: str
+    conversation_id: str
+    agent_id: str
+
+
+class ConversationAssigned(Payload):
+    conversation_id: str
+    agent_id: str
+    queue_id: str | None = None
+    offer_id: str | None = None
+
+
+class HandedToBot(Payload):
+    conversation_id: str
+
+
+class MessageAppended(Payload):
+    conversation_id: str
+    message_id: str
+    sender: Sender
+    agent_id: str | None = None
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    provider_message_id: str | None = None
+
+
+class ConversationTransferred(Payload):
+    conversation_id: str
+    from_agent_id: str | None = None
+    to_queue_id: str | None = None
+    to_agent_id: str | None = None
+
+
+class ConversationClosed(Payload):
+    conversation_id: str
+    disposition: str
+    closed_by: str | None = None
+
+
+class ConversationAbandoned(Payload):
+    conversation_id: str
+    waited_s: float = Field(ge=0)
+
+
+# cc.outbound.v1
+
+
+class DeliverMessage(Payload):
+    conversation_id: str
+    channel: Channel
+    provider: str
+    recipient: str
+    thread_key: str
+    text: str
+    reply_to_provider_message_id: str | None = None
+
+
+# cc.dead-letter.v1
+
+
+class DeadLettered(Payload):
+    reason: str
+    topic: str
+    partition: int
+    offset: int
+    record_key: str | None = None
+    payload: str = Field(description="The refused record as text (invalid UTF-8 replaced).")
+
+
+EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
+    MessageReceived: frozenset({INBOUND}),
+    AgentStatusChanged: frozenset({AGENT_EVENTS}),
+    OfferAccepted: frozenset({AGENT_EVENTS}),
+    OfferDeclined: frozenset({AGENT_EVENTS, ROUTING}),
+    ReplySent: frozenset({AGENT_EVENTS}),
+    ConversationTransferRequested: frozenset({AGENT_EVENTS}),
+    ConversationCloseRequested: frozenset({AGENT_EVENTS}),
+    BotEscalated: frozenset({AGENT_EVENTS}),
+    BotResolved: frozenset({AGENT_EVENTS}),
+    SurveyAnswered: frozenset({AGENT_EVENTS}),
+    AgentUpserted: frozenset({CONFIG}),
+    QueueUpserted: frozenset({CONFIG}),
+    RoutingRulesChanged: frozenset({CONFIG}),
+    ConversationOpened: frozenset({ROUTING}),
+    ComplexityScored: frozenset({ROUTING}),
+    ConversationQueued: frozenset({ROUTING}),
+    OfferCreated: frozenset({ROUTING}),
+    OfferExpired: frozenset({ROUTING}),
+    ConversationAssigned: frozenset({ROUTING}),
+    HandedToBot: frozenset({ROUTING}),
+    MessageAppended: frozenset({ROUTING}),
+    ConversationTransferred: frozenset({ROUTING}),
+    ConversationClosed: frozenset({ROUTING}),
+    ConversationAbandoned: frozenset({ROUTING}),
+    DeliverMessage: frozenset({OUTBOUND}),
+    DeadLettered: frozenset({DEAD_LETTER}),
+}
+EVENT_TYPES: dict[str, type[Payload]] = {cls.__name__: cls for cls in EVENT_TOPICS}
+
+
+class Envelope(BaseModel):
+    """One record on the bus. `data` is the payload model named by `type`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=new_event_id)
+    type: str
+    v: Literal[1] = 1
+    tenant: TenantId
+    key: str = Field(min_length=1, description="Conversation or agent id the event is about.")
+    at: AwareDatetime = Field(default_factory=utcnow)
+    causation: str | None = Field(None, description="Id of the event that caused this one.")
+    data: SerializeAsAny[Payload]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _payload_of_type(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or isinstance(raw.get("data"), Payload):
+            return raw
+        name = raw.get("type")
+        payload_type = EVENT_TYPES.get(name) if isinstance(name, str) else None
+        if payload_type is None:
+            raise ValueError(f"unknown event type {name!r}")
+        return {**raw, "data": payload_type.model_validate(raw.get("data"))}
+
+    @model_validator(mode="after")
+    def _type_matches_data(self) -> Self:
+        if type(self.data).__name__ != self.type:
+            raise ValueError(f"type {self.type!r} does not match data {type(self.data).__name__}")
+        return self
+
+    @classmethod
+    def wrap(
+        cls,
+        data: Payload,
+        *,
+        tenant: str,
+        key: str,
+        at: datetime | None = None,
+        causation: str | None = None,
+    ) -> Envelope:
+        return cls(
+            type=type(data).__name__,
+            tenant=tenant,
+            key=key,
+            at=at or utcnow(),
+            causation=causation,
+            data=data,
+        )
+
+
+class InvalidRecord(ValueError):
+    """A record that is not a valid event for its topic; the reason is the message."""
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+def decode(raw: bytes, *, topic: str | None = None) -> Envelope:
+    """Parse and validate one record; raise InvalidRecord with a readable reason."""
+    try:
+        envelope = Envelope.model_validate_json(raw)
+    except ValidationError as error:
+        raise InvalidRecord(_describe(error)) from None
+    if topic is not None and topic not in EVENT_TOPICS[type(envelope.data)]:
+        raise InvalidRecord(f"{envelope.type} does not belong on {topic}")
+    return envelope
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(part) for part in item["loc"]) or "record"
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of each event's envelope, by event type name (for `omniroute schema`)."""
+    envelope = Envelope.model_json_schema()
+    schemas = {}
+    for name, payload_type in sorted(EVENT_TYPES.items()):
+        data = payload_type.model_json_schema()
+        schema = {
+            **envelope,
+            "title": name,
+            "description": (payload_type.__doc__ or envelope.get("description", "")).strip(),
+            "properties": {
+                **envelope["properties"],
+                "type": {"const": name, "title": "Type", "type": "string"},
+                "data": {"$ref": f"#/$defs/{name}"},
+            },
+            "x-topics": sorted(EVENT_TOPICS[payload_type]),
+            "$defs": {**data.pop("$defs", {}), name: data},
+        }
+        schemas[name] = schema
+    return schemas

@@ -1,0 +1,141 @@
+"""Wiring: one place where adapters (bus, database) are built and handed to the services.
+
+A service is an HTTP app plus background workers (consumers, the outbox relay).
+`service_app` gives every service the same life: connect to the bus and the
+database in the background (so /healthz answers and /readyz says 503 while a
+dependency is down), start the workers once connected, restart a worker that
+crashes, and on SIGTERM stop fetching, finish and commit the batch in hand,
+drain the outbox and close the connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.bus.base import Bus
+from shared.bus.factory import build_bus
+from shared.config import Settings
+from shared.db import create_engine, session_factory
+from shared.db.outbox import relay
+from shared.http import health_router, install_problem_handlers
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    bus: Bus
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def check_bus(self) -> None:
+        if not self.connected.is_set():
+            raise ConnectionError("not connected to the bus yet")
+        await self.bus.ping()
+
+    async def check_database(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+
+def bootstrap(settings: Settings, *, bus: Bus | None = None) -> Runtime:
+    """Build the adapters from settings; tests pass their own bus here."""
+    engine = create_engine(settings.effective_database_url)
+    return Runtime(
+        settings=settings,
+        bus=bus or build_bus(settings),
+        engine=engine,
+        sessions=session_factory(engine),
+    )
+
+
+Worker = Callable[[Runtime], Awaitable[None]]
+
+
+def service_app(
+    title: str,
+    runtime: Runtime,
+    *,
+    routers: Sequence[APIRouter] = (),
+    workers: Sequence[Worker] = (),
+    on_ready: Callable[[], None] | None = None,
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        life = asyncio.create_task(_run(runtime, workers))
+        if on_ready is not None:
+            on_ready()
+        try:
+            yield
+        finally:
+            runtime.stop.set()
+            await life
+            await runtime.bus.close()
+            await runtime.engine.dispose()
+            log.info("service.stopped", service=title)
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(
+        health_router({"bus": runtime.check_bus, "database": runtime.check_database})
+    )
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def _run(runtime: Runtime, workers: Sequence[Worker]) -> None:
+    if not await _connect(runtime):
+        return
+    await asyncio.gather(*(_supervise(runtime, worker) for worker in workers))
+
+
+async def _connect(runtime: Runtime) -> bool:
+    delay = 0.5
+    while not runtime.stop.is_set():
+        try:
+            await runtime.bus.start()
+        except Exception as error:
+            log.warning("bus.connect_failed", error=repr(error), retry_in_s=delay)
+            await runtime.bus.close()
+            await _sleep_unless_stopped(runtime, delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        runtime.connected.set()
+        return True
+    return False
+
+
+async def _supervise(runtime: Runtime, worker: Worker) -> None:
+    """Run a worker until stop; a crash is logged and the worker restarted with backoff."""
+    delay = 0.5
+    while not runtime.stop.is_set():
+        try:
+            await worker(runtime)
+            return
+        except Exception:
+            log.exception("worker.crashed", worker=worker.__name__, restart_in_s=delay)
+            await _sleep_unless_stopped(runtime, delay)
+            delay = min(delay * 2, 30.0)
+
+
+async def _sleep_unless_stopped(runtime: Runtime, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(runtime.stop.wait(), seconds)
+
+
+async def relay_outbox(runtime: Runtime) -> None:
+    """Worker: publish what units of work committed to the outbox."""
+    await relay(runtime.sessions, runtime.bus, stop=runtime.stop)
