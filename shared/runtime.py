@@ -26,6 +26,7 @@ from shared.config import Settings
 from shared.db import create_engine, session_factory
 from shared.db.outbox import relay
 from shared.http import health_router, install_problem_handlers
+from shared.stopping import sleep_unless
 
 log = structlog.get_logger(__name__)
 
@@ -110,7 +111,7 @@ async def _connect(runtime: Runtime) -> bool:
         except Exception as error:
             log.warning("bus.connect_failed", error=repr(error), retry_in_s=delay)
             await runtime.bus.close()
-            await _sleep_unless_stopped(runtime, delay)
+            await sleep_unless(runtime.stop, delay)
             delay = min(delay * 2, 10.0)
             continue
         runtime.connected.set()
@@ -127,13 +128,8 @@ async def _supervise(runtime: Runtime, worker: Worker) -> None:
             return
         except Exception:
             log.exception("worker.crashed", worker=worker.__name__, restart_in_s=delay)
-            await _sleep_unless_stopped(runtime, delay)
+            await sleep_unless(runtime.stop, delay)
             delay = min(delay * 2, 30.0)
-
-
-async def _sleep_unless_stopped(runtime: Runtime, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(runtime.stop.wait(), seconds)
 
 
 async def relay_outbox(runtime: Runtime) -> None:

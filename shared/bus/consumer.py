@@ -16,6 +16,7 @@ import structlog
 
 from shared.bus.base import Bus, Record
 from shared.events import DEAD_LETTER, DeadLettered, Envelope, InvalidRecord, decode
+from shared.observability import DEAD_LETTERS, EVENTS_CONSUMED
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,7 @@ async def consume(
             records = await subscription.fetch(timeout_s=0.5)
             for record in records:
                 await _handle(bus, record, handler, attempts=attempts, retry_delay_s=retry_delay_s)
+                EVENTS_CONSUMED.labels(group, record.topic).inc()
             await subscription.commit(records)
 
 
@@ -105,3 +107,4 @@ async def dead_letter(bus: Bus, record: Record, reason: str) -> None:
         key=f"{record.topic}/{record.partition}/{record.offset}",
     )
     await bus.publish(DEAD_LETTER, tenant, envelope)
+    DEAD_LETTERS.labels(record.topic).inc()

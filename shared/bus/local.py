@@ -9,6 +9,7 @@ is expected at a time: the embedded mode runs every service in one process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,10 +85,8 @@ class LocalBus:
 
     async def wait_for_append(self, timeout_s: float) -> None:
         async with self._appended:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._appended.wait(), timeout_s)
-            except TimeoutError:
-                pass
 
 
 class LocalSubscription:

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus.base import Bus
 from shared.db.models import OutboxRecord
+from shared.observability import OUTBOX_PUBLISHED
+from shared.stopping import sleep_unless
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +36,7 @@ async def relay_once(sessions: async_sessionmaker[AsyncSession], bus: Bus, *, li
             await session.execute(
                 delete(OutboxRecord).where(OutboxRecord.id.in_([row.id for row in rows]))
             )
+    OUTBOX_PUBLISHED.inc(len(rows))
     return len(rows)
 
 
@@ -52,7 +55,4 @@ async def relay(
             continue
         if stop.is_set():
             return
-        try:
-            await asyncio.wait_for(stop.wait(), idle_s)
-        except TimeoutError:
-            pass
+        await sleep_unless(stop, idle_s)

@@ -43,9 +43,7 @@ class UnitOfWork:
 
     def emit(self, topic: str, envelope: Envelope) -> None:
         """Queue an event for the bus; it leaves only if this unit of work commits."""
-        self.session.add(
-            OutboxRecord(topic=topic, key=envelope.tenant, value=encode(envelope))
-        )
+        self.session.add(OutboxRecord(topic=topic, key=envelope.tenant, value=encode(envelope)))
 
     async def commit(self) -> None:
         await self.session.commit()
