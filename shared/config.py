@@ -18,6 +18,9 @@ class Settings(BaseSettings):
         6, ge=1, description="Partitions of each topic created on start (unit of router scale-out)."
     )
     kafka_replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
+    kafka_topic_prefix: str = Field(
+        "", description="Prepended to every topic name, e.g. `staging.` on a shared cluster."
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy async URL; default SQLite under the data dir. "

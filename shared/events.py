@@ -386,9 +386,15 @@ class Envelope(BaseModel):
             return raw
         name = raw.get("type")
         payload_type = EVENT_TYPES.get(name) if isinstance(name, str) else None
-        if payload_type is None:
+        if isinstance(name, str) and payload_type is None:
             raise ValueError(f"unknown event type {name!r}")
-        return {**raw, "data": payload_type.model_validate(raw.get("data"))}
+        if payload_type is None or "data" not in raw:
+            return raw  # pydantic reports what is missing or of the wrong shape
+        try:
+            data = payload_type.model_validate(raw["data"])
+        except ValidationError as error:
+            raise ValueError(describe(error, prefix="data.")) from None
+        return {**raw, "data": data}
 
     @model_validator(mode="after")
     def _type_matches_data(self) -> Self:
@@ -429,17 +435,19 @@ def decode(raw: bytes, *, topic: str | None = None) -> Envelope:
     try:
         envelope = Envelope.model_validate_json(raw)
     except ValidationError as error:
-        raise InvalidRecord(_describe(error)) from None
+        raise InvalidRecord(describe(error)) from None
     if topic is not None and topic not in EVENT_TOPICS[type(envelope.data)]:
         raise InvalidRecord(f"{envelope.type} does not belong on {topic}")
     return envelope
 
 
-def _describe(error: ValidationError) -> str:
+def describe(error: ValidationError, *, prefix: str = "") -> str:
+    """A validation error in one line: `field: problem; field: problem`."""
     problems = []
     for item in error.errors(include_url=False)[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "record"
-        problems.append(f"{where}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in item["loc"])
+        problems.append(f"{prefix}{where}: {message}" if where else message)
     return "; ".join(problems)
 
 

@@ -89,19 +89,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def topics() -> dict[str, str]:
-    """Topic names of one test, so tests on the shared broker never see each other's records."""
-    return {name: unique(f"test.{name}") for name in ("a", "b", "dead")}
-
-
 @pytest.fixture(params=["local", "kafka"])
-async def make_bus(
-    request: pytest.FixtureRequest, tmp_path: Path, topics: dict[str, str]
-) -> AsyncIterator[BusFactory]:
+async def make_bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BusFactory]:
     """Open buses on one log: a second call is another process's view, or a restart."""
     opened: list[Bus] = []
     bootstrap = request.getfixturevalue("kafka_bootstrap") if request.param == "kafka" else ""
+    prefix = unique("test") + "."
 
     async def factory() -> Bus:
         bus: Bus
@@ -110,7 +103,8 @@ async def make_bus(
         else:
             bus = KafkaBus(
                 bootstrap,
-                topics=list(topics.values()),
+                # Each test has its own topics, so tests never see each other's records.
+                topic_prefix=prefix,
                 partitions=3,
                 max_record_bytes=64 * 1024,
                 session_timeout_ms=6000,

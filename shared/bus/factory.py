@@ -13,5 +13,6 @@ def build_bus(settings: Settings) -> Bus:
             partitions=settings.kafka_partitions,
             replication_factor=settings.kafka_replication_factor,
             max_record_bytes=settings.max_record_bytes,
+            topic_prefix=settings.kafka_topic_prefix,
         )
     return LocalBus(settings.local_bus_path, max_record_bytes=settings.max_record_bytes)

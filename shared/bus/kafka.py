@@ -1,5 +1,8 @@
 """KafkaBus: the production event log on Apache Kafka (aiokafka).
 
+Services name topics by their contract names (cc.inbound.v1); an optional
+prefix maps them onto a cluster that several environments share.
+
 The producer is idempotent with acks=all, so `publish` returns only once every
 in-sync replica has the record. Consumers never auto-commit: offsets move only
 when the handler says the records are done.
@@ -36,8 +39,10 @@ class KafkaBus:
         replication_factor: int = 1,
         max_record_bytes: int = 1_000_000,
         session_timeout_ms: int = 10_000,
+        topic_prefix: str = "",
     ) -> None:
         self.bootstrap = bootstrap
+        self.topic_prefix = topic_prefix
         self.topics = tuple(topics)
         self.partitions = partitions
         self.replication_factor = replication_factor
@@ -73,7 +78,7 @@ class KafkaBus:
             raise RuntimeError("KafkaBus is not started")
         new = [
             NewTopic(
-                name=topic,
+                name=self.topic_prefix + topic,
                 num_partitions=self.partitions,
                 replication_factor=self.replication_factor,
                 topic_configs={"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {},
@@ -89,12 +94,13 @@ class KafkaBus:
         if self._producer is None:
             raise RuntimeError("KafkaBus is not started")
         value = to_bytes(topic, event, self.max_record_bytes)
-        await self._producer.send_and_wait(topic, value, key=key.encode())
+        await self._producer.send_and_wait(self.topic_prefix + topic, value, key=key.encode())
 
     def subscribe(self, topics: Sequence[str], group: str) -> KafkaSubscription:
         return KafkaSubscription(
+            self.topic_prefix,
             AIOKafkaConsumer(
-                *topics,
+                *(self.topic_prefix + topic for topic in topics),
                 bootstrap_servers=self.bootstrap,
                 group_id=group,
                 enable_auto_commit=False,
@@ -102,7 +108,7 @@ class KafkaBus:
                 session_timeout_ms=self.session_timeout_ms,
                 heartbeat_interval_ms=max(self.session_timeout_ms // 5, 100),
                 max_partition_fetch_bytes=self.max_record_bytes + _REQUEST_OVERHEAD_BYTES,
-            )
+            ),
         )
 
     async def ping(self) -> None:
@@ -112,7 +118,8 @@ class KafkaBus:
 
 
 class KafkaSubscription:
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+    def __init__(self, topic_prefix: str, consumer: AIOKafkaConsumer) -> None:
+        self._prefix = topic_prefix
         self._consumer = consumer
 
     async def __aenter__(self) -> Self:
@@ -133,7 +140,7 @@ class KafkaSubscription:
         )
         return [
             Record(
-                message.topic,
+                message.topic.removeprefix(self._prefix),
                 message.partition,
                 message.offset,
                 message.key.decode() if message.key is not None else None,
@@ -146,7 +153,7 @@ class KafkaSubscription:
     async def commit(self, records: Sequence[Record]) -> None:
         offsets: dict[TopicPartition, int] = {}
         for record in records:
-            partition = TopicPartition(record.topic, record.partition)
+            partition = TopicPartition(self._prefix + record.topic, record.partition)
             offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
         if not offsets:
             return

@@ -1,4 +1,7 @@
-"""One contract, two buses: LocalBus (SQLite) and KafkaBus (the real Apache Kafka)."""
+"""One contract, two buses: LocalBus (SQLite) and KafkaBus (the real Apache Kafka).
+
+The records here are opaque bytes: the bus does not read them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import time
 import pytest
 
 from shared.bus.base import Bus, Record, RecordTooLarge, Subscription
+from shared.events import INBOUND, ROUTING
 from tests.conftest import BusFactory
 
 
@@ -29,26 +33,22 @@ async def publish_many(bus: Bus, topic: str, values: list[tuple[str, str]]) -> N
         await bus.publish(topic, key, value.encode())
 
 
-async def test_a_published_record_reaches_a_new_consumer(
-    make_bus: BusFactory, topics: dict[str, str]
-) -> None:
+async def test_a_published_record_reaches_a_new_consumer(make_bus: BusFactory) -> None:
     bus = await make_bus()
-    await bus.publish(topics["a"], "acme", b'{"hello": "world"}')
+    await bus.publish(INBOUND, "acme", b'{"hello": "world"}')
 
-    async with bus.subscribe([topics["a"]], "g1") as subscription:
+    async with bus.subscribe([INBOUND], "g1") as subscription:
         [record] = await take(subscription, 1)
 
-    assert (record.topic, record.key, record.value) == (topics["a"], "acme", b'{"hello": "world"}')
+    assert (record.topic, record.key, record.value) == (INBOUND, "acme", b'{"hello": "world"}')
 
 
-async def test_records_of_one_key_arrive_in_publish_order(
-    make_bus: BusFactory, topics: dict[str, str]
-) -> None:
+async def test_records_of_one_key_arrive_in_publish_order(make_bus: BusFactory) -> None:
     bus = await make_bus()
     sent = [(f"tenant-{i % 4}", f"{i % 4}:{i}") for i in range(60)]
-    await publish_many(bus, topics["a"], sent)
+    await publish_many(bus, INBOUND, sent)
 
-    async with bus.subscribe([topics["a"]], "g1") as subscription:
+    async with bus.subscribe([INBOUND], "g1") as subscription:
         received = await take(subscription, len(sent))
 
     for key in {key for key, _ in sent}:
@@ -57,75 +57,69 @@ async def test_records_of_one_key_arrive_in_publish_order(
 
 
 async def test_a_record_handled_but_not_committed_comes_again_after_restart(
-    make_bus: BusFactory, topics: dict[str, str]
+    make_bus: BusFactory,
 ) -> None:
     bus = await make_bus()
-    await bus.publish(topics["a"], "acme", b"first")
-    async with bus.subscribe([topics["a"]], "g1") as subscription:
+    await bus.publish(INBOUND, "acme", b"first")
+    async with bus.subscribe([INBOUND], "g1") as subscription:
         handled = await take(subscription, 1)
         # the consumer stops here, before commit
     await bus.close()
 
     restarted = await make_bus()
-    async with restarted.subscribe([topics["a"]], "g1") as subscription:
+    async with restarted.subscribe([INBOUND], "g1") as subscription:
         again = await take(subscription, 1)
 
     assert again[0].value == handled[0].value == b"first"
 
 
-async def test_a_group_resumes_from_its_committed_offset(
-    make_bus: BusFactory, topics: dict[str, str]
-) -> None:
+async def test_a_group_resumes_from_its_committed_offset(make_bus: BusFactory) -> None:
     bus = await make_bus()
-    await publish_many(bus, topics["a"], [("acme", f"old-{i}") for i in range(5)])
-    async with bus.subscribe([topics["a"]], "g1") as subscription:
+    await publish_many(bus, INBOUND, [("acme", f"old-{i}") for i in range(5)])
+    async with bus.subscribe([INBOUND], "g1") as subscription:
         await subscription.commit(await take(subscription, 5))
-    await publish_many(bus, topics["a"], [("acme", f"new-{i}") for i in range(3)])
+    await publish_many(bus, INBOUND, [("acme", f"new-{i}") for i in range(3)])
 
-    async with bus.subscribe([topics["a"]], "g1") as subscription:
+    async with bus.subscribe([INBOUND], "g1") as subscription:
         resumed = await take(subscription, 3)
         await nothing_more(subscription)
 
     assert [r.value for r in resumed] == [b"new-0", b"new-1", b"new-2"]
 
 
-async def test_two_groups_read_independently(make_bus: BusFactory, topics: dict[str, str]) -> None:
+async def test_two_groups_read_independently(make_bus: BusFactory) -> None:
     bus = await make_bus()
-    await publish_many(bus, topics["a"], [("acme", f"m{i}") for i in range(4)])
-    async with bus.subscribe([topics["a"]], "router") as router:
+    await publish_many(bus, INBOUND, [("acme", f"m{i}") for i in range(4)])
+    async with bus.subscribe([INBOUND], "router") as router:
         await router.commit(await take(router, 4))
 
-    async with bus.subscribe([topics["a"]], "agents") as agents:
+    async with bus.subscribe([INBOUND], "agents") as agents:
         seen = await take(agents, 4)
 
     assert [r.value for r in seen] == [b"m0", b"m1", b"m2", b"m3"]
 
 
-async def test_one_subscription_reads_several_topics(
-    make_bus: BusFactory, topics: dict[str, str]
-) -> None:
+async def test_one_subscription_reads_several_topics(make_bus: BusFactory) -> None:
     bus = await make_bus()
-    await bus.publish(topics["a"], "acme", b"from-a")
-    await bus.publish(topics["b"], "acme", b"from-b")
+    await bus.publish(INBOUND, "acme", b"from-a")
+    await bus.publish(ROUTING, "acme", b"from-b")
 
-    async with bus.subscribe([topics["a"], topics["b"]], "g1") as subscription:
+    async with bus.subscribe([INBOUND, ROUTING], "g1") as subscription:
         records = await take(subscription, 2)
 
     assert {(r.topic, r.value) for r in records} == {
-        (topics["a"], b"from-a"),
-        (topics["b"], b"from-b"),
+        (INBOUND, b"from-a"),
+        (ROUTING, b"from-b"),
     }
 
 
-async def test_an_oversized_record_is_refused_and_not_published(
-    make_bus: BusFactory, topics: dict[str, str]
-) -> None:
+async def test_an_oversized_record_is_refused_and_not_published(make_bus: BusFactory) -> None:
     bus = await make_bus()
     with pytest.raises(RecordTooLarge, match=r"more than the limit of 65536 bytes"):
-        await bus.publish(topics["a"], "acme", b"x" * (64 * 1024 + 1))
-    await bus.publish(topics["a"], "acme", b"small")
+        await bus.publish(INBOUND, "acme", b"x" * (64 * 1024 + 1))
+    await bus.publish(INBOUND, "acme", b"small")
 
-    async with bus.subscribe([topics["a"]], "g1") as subscription:
+    async with bus.subscribe([INBOUND], "g1") as subscription:
         [record] = await take(subscription, 1)
         await nothing_more(subscription, wait_s=1)
     assert record.value == b"small"
