@@ -18,7 +18,7 @@ fetch() {
   [ -f "$libs/kafka_2.13-$version.jar" ] && return
   echo "kafka: fetching Apache Kafka $version jars from Maven Central (first run only)" >&2
   mkdir -p "$libs.tmp"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$libs.tmp" >&2
   rm -rf "$libs" && mv "$libs.tmp" "$libs"
 }
