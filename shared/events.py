@@ -115,6 +115,9 @@ class MessageReceived(Payload):
 
 
 class AgentStatusChanged(Payload):
+    """An agent's own change (cc.agent-events.v1), or the router's (cc.routing.v1), e.g. set
+    away after letting offers expire."""
+
     agent_id: str
     status: AgentStatus
     reason: str | None = None
@@ -211,6 +214,14 @@ class QueueUpserted(Payload):
     service_level_target_pct: float = Field(80.0, gt=0, le=100)
     offer_timeout_s: int = Field(30, ge=1)
     auto_accept: bool = False
+    aging_s: int = Field(
+        120, ge=1, description="Waiting this long ranks a conversation one priority level higher."
+    )
+    relax_after_s: tuple[int, ...] = Field(
+        (),
+        description="Bullseye: after each of these waits the required proficiency drops by one; "
+        "past the last, any agent who serves the channel qualifies.",
+    )
 
 
 class RoutingRule(Payload):
@@ -222,10 +233,20 @@ class RoutingRule(Payload):
 
 
 class RoutingRulesChanged(Payload):
-    complexity_threshold: float = Field(0.35, ge=0, le=1)
+    complexity_threshold: float = Field(
+        0.35, ge=0, le=1, description="Below this score, a channel with a bot goes to the bot."
+    )
     bot_channels: tuple[Channel, ...] = ()
-    rules: tuple[RoutingRule, ...] = ()
+    rules: tuple[RoutingRule, ...] = Field((), description="First match wins.")
     default_queue_id: str
+    sticky_window_s: int = Field(
+        7 * 24 * 3600, ge=0, description="How long a customer's previous agent is preferred."
+    )
+    max_missed_offers: int = Field(
+        3, ge=1, description="Offers an agent may let expire in a row before being set away."
+    )
+    escalation_priority_boost: int = Field(1, ge=0)
+    vip_priority_boost: int = Field(1, ge=0)
 
 
 # cc.routing.v1
@@ -336,7 +357,7 @@ class DeadLettered(Payload):
 
 EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     MessageReceived: frozenset({INBOUND}),
-    AgentStatusChanged: frozenset({AGENT_EVENTS}),
+    AgentStatusChanged: frozenset({AGENT_EVENTS, ROUTING}),
     OfferAccepted: frozenset({AGENT_EVENTS}),
     OfferDeclined: frozenset({AGENT_EVENTS, ROUTING}),
     ReplySent: frozenset({AGENT_EVENTS}),

@@ -1,0 +1,396 @@
+"""Explainable complexity: a score in [0, 1], the intents found and the reasons why.
+
+Rules over lexicons in Spanish and English. Each signal adds or removes a
+weight and, when it fires, a reason a supervisor can read. `Classifier` is the
+seam where a trained model can replace the rules.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from shared.events import Channel
+
+Tier = Literal["low", "medium", "high"]
+
+HIGH_RISK = ("fraud", "chargeback", "cancellation", "legal_threat", "complaint")
+SIMPLE = ("opening_hours", "password_reset", "order_tracking", "invoice", "address_change")
+
+# Lexicons match accent-free, lower-case text: write "dirección" as "direccion".
+DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {
+    "fraud": (
+        r"fraud\w*",
+        r"unauthori[sz]ed",
+        r"hack(ed|eado)",
+        r"stolen",
+        r"scam\w*",
+        r"didn'?t (make|authori[sz]e)",
+        r"do not recogni[sz]e",
+        r"don'?t recogni[sz]e",
+        r"fraude",
+        r"no reconozco",
+        r"robad[ao]s?",
+        r"suplantacion",
+        r"estafa\w*",
+        r"no he (hecho|realizado|autorizado)",
+        r"phishing",
+    ),
+    "chargeback": (
+        r"charge ?back",
+        r"dispute (the|a|this) (charge|payment|transaction)",
+        r"charged (me )?twice",
+        r"double charged?",
+        r"duplicate charge",
+        r"contracargo",
+        r"cobrad[oa] dos veces",
+        r"cobro duplicado",
+        r"doble cobro",
+        r"me (han|habeis|habéis) cobrado dos veces",
+        r"devolucion del cargo",
+    ),
+    "cancellation": (
+        r"cancel (my|the) (account|subscription|contract|plan|membership)",
+        r"close my account",
+        r"unsubscribe me",
+        r"terminate (my )?(contract|account)",
+        r"dar(me)? de baja",
+        r"cancelar (mi|la|el) (cuenta|suscripcion|contrato|plan)",
+        r"darme de baja",
+        r"quiero la baja",
+        r"cerrar mi cuenta",
+    ),
+    "legal_threat": (
+        r"lawyer",
+        r"attorney",
+        r"\bsue\b",
+        r"legal action",
+        r"court",
+        r"small claims",
+        r"consumer protection",
+        r"abogad[oa]",
+        r"demanda(r|re)?",
+        r"denuncia\w*",
+        r"\bocu\b",
+        r"juzgado",
+        r"via judicial",
+        r"accion(es)? legal(es)?",
+    ),
+    "complaint": (
+        r"complain\w*",
+        r"formal complaint",
+        r"unacceptable",
+        r"speak to (a|your) manager",
+        r"reclamacion\w*",
+        r"\bqueja\w*",
+        r"hoja de reclamaciones",
+        r"inaceptable",
+    ),
+    "opening_hours": (
+        r"opening hours",
+        r"open(ing)? (on|at|today|tomorrow)",
+        r"what time do you (open|close)",
+        r"business hours",
+        r"are you open",
+        r"horario",
+        r"a que hora (abr|cierr)\w*",
+        r"(abris|abren|abrís) (el|los|hoy|manana)",
+    ),
+    "password_reset": (
+        r"(reset|forgot|forgotten|change) (my )?password",
+        r"can'?t log ?in",
+        r"locked out",
+        r"contrasena",
+        r"no puedo (entrar|acceder|iniciar sesion)",
+        r"restablecer",
+    ),
+    "order_tracking": (
+        r"where is my (order|package|parcel)",
+        r"track(ing)?( my)? (order|number|package)",
+        r"has my (order|package) shipped",
+        r"delivery status",
+        r"donde esta mi (pedido|paquete)",
+        r"seguimiento",
+        r"(cuando|cuándo) (llega|llegara) mi (pedido|paquete)",
+        r"estado de mi pedido",
+    ),
+    "invoice": (
+        r"invoice",
+        r"receipt",
+        r"copy of (my|the) bill",
+        r"factura\w*",
+        r"recibo",
+    ),
+    "address_change": (
+        r"(change|update) (my )?(shipping |billing |delivery )?address",
+        r"new address",
+        r"moved house",
+        r"cambiar (mi|la) direccion",
+        r"cambio de (direccion|domicilio)",
+        r"nueva direccion",
+    ),
+}
+DEFAULT_ANGER = (
+    r"angry",
+    r"furious",
+    r"terrible",
+    r"worst",
+    r"ridiculous",
+    r"disgust\w*",
+    r"outrage\w*",
+    r"fed up",
+    r"useless",
+    r"joke",
+    r"pathetic",
+    r"awful",
+    r"horrible",
+    r"wtf",
+    r"indignad[oa]",
+    r"hart[oa]",
+    r"fatal",
+    r"verguenza",
+    r"pesim[oa]",
+    r"cabread[oa]",
+    r"una mierda",
+    r"impresentable",
+    r"lamentable",
+    r"desastre",
+    r"inutiles?",
+)
+DEFAULT_URGENCY = (
+    r"urgent\w*",
+    r"asap",
+    r"immediately",
+    r"right now",
+    r"emergency",
+    r"as soon as possible",
+    r"urgente\w*",
+    r"ya mismo",
+    r"inmediatamente",
+    r"cuanto antes",
+    r"lo antes posible",
+)
+_SPANISH = frozenset(
+    [
+        "el",
+        "la",
+        "los",
+        "las",
+        "de",
+        "del",
+        "que",
+        "y",
+        "en",
+        "un",
+        "una",
+        "por",
+        "para",
+        "con",
+        "no",
+        "mi",
+        "me",
+        "es",
+        "esta",
+        "estoy",
+        "hola",
+        "gracias",
+        "pero",
+        "porque",
+        "como",
+        "cuando",
+        "donde",
+        "quiero",
+        "tengo",
+        "puedo",
+        "ya",
+    ]
+)
+_ENGLISH = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "and",
+        "in",
+        "is",
+        "it",
+        "my",
+        "me",
+        "i",
+        "you",
+        "for",
+        "on",
+        "with",
+        "this",
+        "that",
+        "have",
+        "can",
+        "not",
+        "hello",
+        "hi",
+        "thanks",
+        "please",
+        "but",
+        "why",
+        "how",
+        "when",
+        "where",
+        "want",
+    ]
+)
+
+INTENT_REASONS = {
+    "fraud": "mentions fraud",
+    "chargeback": "mentions a chargeback",
+    "cancellation": "wants to cancel",
+    "legal_threat": "threatens legal action",
+    "complaint": "makes a complaint",
+    "opening_hours": "asks for opening hours",
+    "password_reset": "asks for a password reset",
+    "order_tracking": "asks where an order is",
+    "invoice": "asks for an invoice",
+    "address_change": "asks to change an address",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ComplexityConfig:
+    """Weights, lexicons and thresholds; per-tenant, with these shipped defaults."""
+
+    base: float = 0.25
+    high_risk: float = 0.45
+    simple: float = -0.15
+    anger: float = 0.25
+    urgency: float = 0.10
+    long_message: float = 0.08  # per step of `long_words` words
+    long_words: int = 40
+    questions: float = 0.06  # per question past the first
+    attachments: float = 0.10
+    repeat_contact: float = 0.10  # per earlier contact in 24 h
+    vip: float = 0.15
+    bot_failed: float = 0.40
+    medium_from: float = 0.35
+    high_from: float = 0.65
+    intents: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_INTENTS)
+    anger_words: tuple[str, ...] = DEFAULT_ANGER
+    urgency_words: tuple[str, ...] = DEFAULT_URGENCY
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What the classifier may look at."""
+
+    text: str
+    channel: Channel
+    attachments: int = 0
+    language_hint: str | None = None
+    customer_tier: str | None = None
+    recent_contacts: int = 0  # earlier conversations of this customer in the last 24 h
+    bot_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    score: float
+    tier: Tier
+    intents: tuple[str, ...]
+    language: str
+    reasons: tuple[str, ...]
+
+
+class Classifier(Protocol):
+    def assess(self, message: Message) -> Assessment: ...
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
+
+
+class RuleClassifier:
+    def __init__(self, config: ComplexityConfig | None = None) -> None:
+        self.config = config or ComplexityConfig()
+        self._intents = {name: _compile(words) for name, words in self.config.intents.items()}
+        self._anger = _compile(self.config.anger_words)
+        self._urgency = _compile(self.config.urgency_words)
+
+    def assess(self, message: Message) -> Assessment:
+        c = self.config
+        text = normalise(message.text)
+        words = re.findall(r"\w+", text)
+        intents = tuple(name for name, pattern in self._intents.items() if pattern.search(text))
+        signals: list[tuple[float, str]] = []
+
+        for intent in intents:
+            weight = c.high_risk if intent in HIGH_RISK else c.simple if intent in SIMPLE else 0
+            signals.append((weight, INTENT_REASONS.get(intent, f"intent {intent}")))
+        if self._anger.search(text) or _shouting(message.text):
+            signals.append((c.anger, "angry tone"))
+        if self._urgency.search(text):
+            signals.append((c.urgency, "says it is urgent"))
+        if len(words) >= c.long_words:
+            steps = min(len(words) // c.long_words, 3)
+            signals.append((c.long_message * steps, f"long message ({len(words)} words)"))
+        questions = _questions(message.text)
+        if questions >= 2:
+            signals.append((c.questions * min(questions - 1, 4), f"asks {questions} questions"))
+        if message.attachments:
+            signals.append((c.attachments, _plural(message.attachments, "attachment")))
+        if message.recent_contacts:
+            nth = message.recent_contacts + 1
+            signals.append(
+                (
+                    c.repeat_contact * min(message.recent_contacts, 3),
+                    f"{_ordinal(nth)} contact in 24 h",
+                )
+            )
+        if (message.customer_tier or "").lower() == "vip":
+            signals.append((c.vip, "VIP customer"))
+        if message.bot_failed:
+            signals.append((c.bot_failed, "the bot could not resolve it"))
+
+        score = round(min(1.0, max(0.0, c.base + sum(weight for weight, _ in signals))), 3)
+        tier: Tier = (
+            "high" if score >= c.high_from else "medium" if score >= c.medium_from else "low"
+        )
+        return Assessment(
+            score=score,
+            tier=tier,
+            intents=intents,
+            language=message.language_hint or _language(words),
+            reasons=tuple(reason for weight, reason in signals if weight),
+        )
+
+
+def _shouting(text: str) -> bool:
+    """Three or more words in capitals, or '!!'."""
+    capitals = [word for word in re.findall(r"[^\W\d_]{3,}", text) if word.isupper()]
+    return len(capitals) >= 3 or "!!" in text
+
+
+def _questions(text: str) -> int:
+    return max(text.count("?"), text.count("¿"))
+
+
+def _language(words: list[str]) -> str:
+    spanish = sum(word in _SPANISH for word in words)
+    english = sum(word in _ENGLISH for word in words)
+    return "es" if spanish > english else "en"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"sent {count} {noun}{'' if count == 1 else 's'}"
+
+
+def _ordinal(n: int) -> str:
+    return {2: "second", 3: "third", 4: "fourth"}.get(n, f"{n}th")

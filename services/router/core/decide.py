@@ -1,0 +1,637 @@
+"""decide(state, event, now) -> the events that report what the router decided.
+
+Pure: the clock comes in as `now`, new ids derive from the id of the event that
+caused them, and nothing here does I/O. Every input ends with `_dispatch`, so
+after each decision no eligible agent is left idle while a conversation waits
+for them (the router is work-conserving).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.router.core.complexity import Classifier, Message, RuleClassifier
+from services.router.core.selection import Selection, is_eligible, omniroute_selection
+from services.router.core.state import Agent, Conversation, Offer, Queue, Stage, TenantState
+from shared import events as ev
+
+DEFAULT_RULES = ev.RoutingRulesChanged(default_queue_id="general")
+REPEAT_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed: offers expire and waiting conversations move to wider bullseye rings."""
+
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """One event to publish: the service wraps it in an envelope caused by the input."""
+
+    topic: str
+    key: str
+    data: ev.Payload
+
+
+@dataclass
+class Router:
+    """The routing policy's parts that a tenant, the simulator or a benchmark may swap."""
+
+    classifier: Classifier = field(default_factory=RuleClassifier)
+    selection: Selection = omniroute_selection
+
+    def decide(self, state: TenantState, event: ev.Envelope | Tick, now: datetime) -> list[Out]:
+        out: list[Out] = []
+        if isinstance(event, Tick):
+            self._expire_offers(state, now, out)
+        else:
+            self._apply(state, event, now, out)
+        self._dispatch(state, now, out)
+        return out
+
+    # Inputs
+
+    def _apply(self, state: TenantState, event: ev.Envelope, now: datetime, out: list[Out]) -> None:
+        match event.data:
+            case ev.MessageReceived() as message:
+                self._message(state, message, event.id, now, out)
+            case ev.AgentStatusChanged(agent_id=agent_id, status=status):
+                if agent := state.agents.get(agent_id):
+                    _set_status(state, agent, status, now, out)
+            case ev.OfferAccepted(offer_id=offer_id, agent_id=agent_id):
+                self._accept(state, offer_id, agent_id, now, out)
+            case ev.OfferDeclined(offer_id=offer_id, agent_id=agent_id, reason=reason):
+                self._decline(state, offer_id, agent_id, reason, now, out)
+            case ev.ReplySent() as reply:
+                _reply(state, reply, event.id, out)
+            case ev.ConversationTransferRequested() as transfer:
+                self._transfer(state, transfer, event.id, now, out)
+            case ev.ConversationCloseRequested(
+                conversation_id=cid, disposition=disposition, by_agent_id=by
+            ):
+                if (conversation := state.conversations.get(cid)) and conversation.is_open:
+                    _close(state, conversation, disposition, by, now, out)
+            case ev.BotEscalated(conversation_id=cid, reason=reason, transcript=transcript):
+                conversation = state.conversations.get(cid)
+                if conversation and conversation.stage is Stage.BOT:
+                    conversation.escalated = True
+                    conversation.bot_transcript = transcript
+                    rules = state.rules or DEFAULT_RULES
+                    conversation.priority += rules.escalation_priority_boost
+                    _enqueue(state, conversation, now, f"bot escalated: {reason}", out)
+            case ev.BotResolved(conversation_id=cid):
+                conversation = state.conversations.get(cid)
+                if conversation and conversation.stage is Stage.BOT:
+                    _close(state, conversation, "resolved_by_bot", "bot", now, out)
+            case ev.AgentUpserted() as config:
+                _upsert_agent(state, config, now, out)
+            case ev.QueueUpserted() as config:
+                if queue := state.queues.get(config.queue_id):
+                    queue.config = config
+                else:
+                    state.queues[config.queue_id] = Queue(config)
+            case ev.RoutingRulesChanged() as rules:
+                state.rules = rules
+            case _:
+                pass  # surveys and other events the router has no part in
+
+    def _message(
+        self,
+        state: TenantState,
+        message: ev.MessageReceived,
+        event_id: str,
+        now: datetime,
+        out: list[Out],
+    ) -> None:
+        if message.provider_message_id in state.provider_ids:
+            return  # a provider's retry of a message already routed
+        state.provider_ids.add(message.provider_message_id)
+        conversation = _thread_of(state, message)
+        is_new = conversation is None
+        if conversation is None:
+            conversation = self._open(state, message, event_id, now, out)
+        conversation.last_provider_message_id = message.provider_message_id
+        if message.channel is ev.Channel.EMAIL:
+            state.email_ids[message.provider_message_id] = conversation.conversation_id
+        out.append(
+            Out(
+                ev.ROUTING,
+                conversation.conversation_id,
+                ev.MessageAppended(
+                    conversation_id=conversation.conversation_id,
+                    message_id=event_id,
+                    sender=ev.Sender.CUSTOMER,
+                    text=message.text,
+                    attachments=message.attachments,
+                    provider_message_id=message.provider_message_id,
+                ),
+            )
+        )
+        # A message for a conversation already queued, offered, assigned or with the bot
+        # goes to whoever has it; it never queues again.
+        if is_new and conversation.stage is Stage.QUEUED:
+            _enqueue(state, conversation, now, "new conversation", out)
+
+    def _open(
+        self,
+        state: TenantState,
+        message: ev.MessageReceived,
+        event_id: str,
+        now: datetime,
+        out: list[Out],
+    ) -> Conversation:
+        rules = state.rules or DEFAULT_RULES
+        recent = [
+            at for at in state.contacts.get(message.customer.id, []) if now - at < REPEAT_WINDOW
+        ]
+        state.contacts[message.customer.id] = [*recent, now]
+        assessment = self.classifier.assess(
+            Message(
+                text=message.text,
+                channel=message.channel,
+                attachments=len(message.attachments),
+                language_hint=message.language_hint,
+                customer_tier=message.customer.tier,
+                recent_contacts=len(recent),
+            )
+        )
+        to_bot = (
+            assessment.score < rules.complexity_threshold and message.channel in rules.bot_channels
+        )
+        conversation = Conversation(
+            conversation_id=event_id,
+            channel=message.channel,
+            provider=message.provider,
+            thread_key=message.thread_key,
+            customer=message.customer,
+            language=assessment.language,
+            intents=assessment.intents,
+            opened_at=now,
+            stage=Stage.BOT if to_bot else Stage.QUEUED,
+            priority=rules.vip_priority_boost if (message.customer.tier or "") == "vip" else 0,
+        )
+        state.conversations[event_id] = conversation
+        state.threads[(message.channel, message.thread_key)] = event_id
+        cid = conversation.conversation_id
+        out.append(
+            Out(
+                ev.ROUTING,
+                cid,
+                ev.ConversationOpened(
+                    conversation_id=cid,
+                    channel=message.channel,
+                    provider=message.provider,
+                    thread_key=message.thread_key,
+                    customer=message.customer,
+                ),
+            )
+        )
+        out.append(
+            Out(
+                ev.ROUTING,
+                cid,
+                ev.ComplexityScored(
+                    conversation_id=cid,
+                    score=assessment.score,
+                    tier=assessment.tier,
+                    route="bot" if to_bot else "agent",
+                    intents=assessment.intents,
+                    language=assessment.language,
+                    reasons=assessment.reasons,
+                ),
+            )
+        )
+        if to_bot:
+            out.append(Out(ev.ROUTING, cid, ev.HandedToBot(conversation_id=cid)))
+        return conversation
+
+    def _accept(
+        self, state: TenantState, offer_id: str, agent_id: str, now: datetime, out: list[Out]
+    ) -> None:
+        conversation = _offered(state, offer_id, agent_id)
+        if conversation is None or conversation.offer is None:
+            return
+        if conversation.offer.expires_at <= now:
+            self._expire(state, conversation, now, out)
+            return
+        state.offers.pop(offer_id, None)
+        conversation.offer = None
+        _assign(state, conversation, agent_id, offer_id, now, out)
+
+    def _decline(
+        self,
+        state: TenantState,
+        offer_id: str,
+        agent_id: str,
+        reason: str | None,
+        now: datetime,
+        out: list[Out],
+    ) -> None:
+        conversation = _offered(state, offer_id, agent_id)
+        if conversation is None:
+            return
+        _withdraw_offer(state, conversation, now)
+        conversation.passed_by.add(agent_id)
+        out.append(
+            Out(
+                ev.ROUTING,
+                conversation.conversation_id,
+                ev.OfferDeclined(
+                    offer_id=offer_id,
+                    conversation_id=conversation.conversation_id,
+                    agent_id=agent_id,
+                    reason=reason,
+                ),
+            )
+        )
+
+    def _expire_offers(self, state: TenantState, now: datetime, out: list[Out]) -> None:
+        for conversation_id in list(state.offers.values()):
+            conversation = state.conversations[conversation_id]
+            if conversation.offer and conversation.offer.expires_at <= now:
+                self._expire(state, conversation, now, out)
+
+    def _expire(
+        self, state: TenantState, conversation: Conversation, now: datetime, out: list[Out]
+    ) -> None:
+        assert conversation.offer is not None
+        offer = conversation.offer
+        _withdraw_offer(state, conversation, now)
+        conversation.passed_by.add(offer.agent_id)
+        out.append(
+            Out(
+                ev.ROUTING,
+                conversation.conversation_id,
+                ev.OfferExpired(
+                    offer_id=offer.offer_id,
+                    conversation_id=conversation.conversation_id,
+                    agent_id=offer.agent_id,
+                ),
+            )
+        )
+        agent = state.agents.get(offer.agent_id)
+        if agent is None:
+            return
+        agent.missed_offers += 1
+        limit = (state.rules or DEFAULT_RULES).max_missed_offers
+        if agent.missed_offers >= limit and agent.status is ev.AgentStatus.AVAILABLE:
+            reason = f"missed {agent.missed_offers} offers in a row"
+            _set_status(state, agent, ev.AgentStatus.AWAY, now, out, reason=reason)
+
+    def _transfer(
+        self,
+        state: TenantState,
+        transfer: ev.ConversationTransferRequested,
+        event_id: str,
+        now: datetime,
+        out: list[Out],
+    ) -> None:
+        conversation = state.conversations.get(transfer.conversation_id)
+        if conversation is None or not conversation.is_open or conversation.stage is Stage.BOT:
+            return
+        target = state.agents.get(transfer.to_agent_id or "")
+        if transfer.to_agent_id and (
+            target is None or not target.takes_work or target.free(conversation.channel) <= 0
+        ):
+            return  # the agent cannot take it now: it stays where it is
+        from_agent = conversation.agent_id or (conversation.offer and conversation.offer.agent_id)
+        _release(state, conversation, now)
+        if from_agent:
+            conversation.passed_by.add(from_agent)
+        out.append(
+            Out(
+                ev.ROUTING,
+                conversation.conversation_id,
+                ev.ConversationTransferred(
+                    conversation_id=conversation.conversation_id,
+                    from_agent_id=from_agent,
+                    to_queue_id=transfer.to_queue_id,
+                    to_agent_id=transfer.to_agent_id,
+                ),
+            )
+        )
+        if target is not None:
+            conversation.passed_by.discard(target.agent_id)
+            _offer(state, conversation, target, now, out)
+        else:
+            conversation.queue_id = transfer.to_queue_id
+            conversation.queued_at = None
+            _enqueue(state, conversation, now, "transferred", out)
+
+    # Matching waiting conversations with free agents
+
+    def _dispatch(self, state: TenantState, now: datetime, out: list[Out]) -> None:
+        free = [agent for agent in state.agents.values() if agent.takes_work and _has_room(agent)]
+        if not free:
+            return
+        queues = sorted(
+            state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
+        )
+        for queue in queues:
+            for conversation_id in queue.waiting():
+                conversation = state.conversations[conversation_id]
+                eligible = (a for a in free if is_eligible(a, conversation, queue, now))
+                agent = self.selection(eligible, conversation, state, now)
+                if agent is None:
+                    continue
+                _offer(state, conversation, agent, now, out)
+                if not _has_room(agent):
+                    free.remove(agent)
+                    if not free:
+                        return
+
+
+# State changes shared by several inputs
+
+
+def _thread_of(state: TenantState, message: ev.MessageReceived) -> Conversation | None:
+    conversation_id = state.threads.get((message.channel, message.thread_key))
+    if conversation_id is None and message.channel is ev.Channel.EMAIL:
+        conversation_id = next(
+            (state.email_ids[r] for r in message.references if r in state.email_ids), None
+        )
+    conversation = state.conversations.get(conversation_id or "")
+    return conversation if conversation and conversation.is_open else None
+
+
+def _queue_of(state: TenantState, conversation: Conversation) -> Queue:
+    """The queue a conversation was put in (every conversation an agent sees went through one)."""
+    assert conversation.queue_id is not None
+    return state.queues[conversation.queue_id]
+
+
+def _queue_for(state: TenantState, conversation: Conversation) -> Queue:
+    rules = state.rules or DEFAULT_RULES
+    queue_id = next(
+        (
+            rule.queue_id
+            for rule in rules.rules
+            if (rule.intent is None or rule.intent in conversation.intents)
+            and (rule.language is None or rule.language == conversation.language)
+            and (rule.channel is None or rule.channel == conversation.channel)
+            and (rule.tier is None or rule.tier == conversation.customer.tier)
+        ),
+        rules.default_queue_id,
+    )
+    if conversation.queue_id:
+        queue_id = conversation.queue_id
+    if queue_id not in state.queues:
+        # Configuration may not have arrived yet: wait in a queue with default settings.
+        state.queues[queue_id] = Queue(ev.QueueUpserted(queue_id=queue_id, name=queue_id))
+    return state.queues[queue_id]
+
+
+def _enqueue(
+    state: TenantState, conversation: Conversation, now: datetime, reason: str, out: list[Out]
+) -> None:
+    queue = _queue_for(state, conversation)
+    conversation.stage = Stage.QUEUED
+    conversation.queue_id = queue.config.queue_id
+    conversation.queued_at = conversation.queued_at or now
+    queue.push(conversation)
+    out.append(
+        Out(
+            ev.ROUTING,
+            conversation.conversation_id,
+            ev.ConversationQueued(
+                conversation_id=conversation.conversation_id,
+                queue_id=queue.config.queue_id,
+                priority=conversation.priority,
+                reason=reason,
+            ),
+        )
+    )
+
+
+def _offer(
+    state: TenantState, conversation: Conversation, agent: Agent, now: datetime, out: list[Out]
+) -> None:
+    """Offer the conversation to the agent, or hand it over at once if its queue auto-accepts."""
+    queue = _queue_of(state, conversation)
+    queue.remove(conversation.conversation_id)
+    _take_load(agent, conversation)
+    if queue.config.auto_accept:
+        _assign(state, conversation, agent.agent_id, None, now, out)
+        return
+    conversation.offers_made += 1
+    offer_id = f"{conversation.conversation_id}.offer{conversation.offers_made}"
+    expires_at = now + timedelta(seconds=queue.config.offer_timeout_s)
+    conversation.stage = Stage.OFFERED
+    conversation.offer = Offer(offer_id, agent.agent_id, expires_at)
+    state.offers[offer_id] = conversation.conversation_id
+    out.append(
+        Out(
+            ev.ROUTING,
+            conversation.conversation_id,
+            ev.OfferCreated(
+                offer_id=offer_id,
+                conversation_id=conversation.conversation_id,
+                agent_id=agent.agent_id,
+                queue_id=queue.config.queue_id,
+                expires_at=expires_at,
+            ),
+        )
+    )
+
+
+def _assign(
+    state: TenantState,
+    conversation: Conversation,
+    agent_id: str,
+    offer_id: str | None,
+    now: datetime,
+    out: list[Out],
+) -> None:
+    conversation.stage = Stage.ASSIGNED
+    conversation.agent_id = agent_id
+    state.last_agent[conversation.customer.id] = (agent_id, now)
+    if agent := state.agents.get(agent_id):
+        agent.missed_offers = 0
+    out.append(
+        Out(
+            ev.ROUTING,
+            conversation.conversation_id,
+            ev.ConversationAssigned(
+                conversation_id=conversation.conversation_id,
+                agent_id=agent_id,
+                queue_id=conversation.queue_id,
+                offer_id=offer_id,
+            ),
+        )
+    )
+
+
+def _offered(state: TenantState, offer_id: str, agent_id: str) -> Conversation | None:
+    """The conversation of a live offer made to this agent, if there is one."""
+    conversation = state.conversations.get(state.offers.get(offer_id, ""))
+    if conversation is None or conversation.offer is None:
+        return None
+    if conversation.offer.offer_id != offer_id or conversation.offer.agent_id != agent_id:
+        return None
+    return conversation
+
+
+def _withdraw_offer(state: TenantState, conversation: Conversation, now: datetime) -> None:
+    """The offer ends unanswered: the conversation waits again, in its old place."""
+    assert conversation.offer is not None
+    offer = conversation.offer
+    state.offers.pop(offer.offer_id, None)
+    conversation.offer = None
+    if agent := state.agents.get(offer.agent_id):
+        _drop_load(agent, conversation, now)
+    conversation.stage = Stage.QUEUED
+    _queue_of(state, conversation).push(conversation)
+
+
+def _release(state: TenantState, conversation: Conversation, now: datetime) -> None:
+    """Free whatever the conversation holds: its offer, its agent, its place in a queue."""
+    if conversation.offer is not None:
+        offer = conversation.offer
+        state.offers.pop(offer.offer_id, None)
+        conversation.offer = None
+        if agent := state.agents.get(offer.agent_id):
+            _drop_load(agent, conversation, now)
+    if conversation.agent_id is not None:
+        if agent := state.agents.get(conversation.agent_id):
+            _drop_load(agent, conversation, now)
+        conversation.agent_id = None
+    if conversation.queue_id in state.queues:
+        state.queues[conversation.queue_id].remove(conversation.conversation_id)
+
+
+def _close(
+    state: TenantState,
+    conversation: Conversation,
+    disposition: str,
+    closed_by: str | None,
+    now: datetime,
+    out: list[Out],
+) -> None:
+    _release(state, conversation, now)
+    conversation.stage = Stage.CLOSED
+    state.threads.pop((conversation.channel, conversation.thread_key), None)
+    out.append(
+        Out(
+            ev.ROUTING,
+            conversation.conversation_id,
+            ev.ConversationClosed(
+                conversation_id=conversation.conversation_id,
+                disposition=disposition,
+                closed_by=closed_by,
+            ),
+        )
+    )
+
+
+def _reply(state: TenantState, reply: ev.ReplySent, event_id: str, out: list[Out]) -> None:
+    conversation = state.conversations.get(reply.conversation_id)
+    if conversation is None:
+        return
+    holds = (
+        conversation.stage is Stage.ASSIGNED and conversation.agent_id == reply.agent_id
+        if reply.sender is ev.Sender.AGENT
+        else conversation.stage is Stage.BOT
+    )
+    if not holds:
+        return
+    cid = conversation.conversation_id
+    out.append(
+        Out(
+            ev.ROUTING,
+            cid,
+            ev.MessageAppended(
+                conversation_id=cid,
+                message_id=event_id,
+                sender=reply.sender,
+                agent_id=reply.agent_id,
+                text=reply.text,
+                attachments=reply.attachments,
+            ),
+        )
+    )
+    out.append(
+        Out(
+            ev.OUTBOUND,
+            cid,
+            ev.DeliverMessage(
+                conversation_id=cid,
+                channel=conversation.channel,
+                provider=conversation.provider,
+                recipient=conversation.customer.id,
+                thread_key=conversation.thread_key,
+                text=reply.text,
+                reply_to_provider_message_id=conversation.last_provider_message_id,
+            ),
+        )
+    )
+
+
+def _upsert_agent(
+    state: TenantState, config: ev.AgentUpserted, now: datetime, out: list[Out]
+) -> None:
+    agent = state.agents.get(config.agent_id)
+    if agent is None:
+        agent = state.agents[config.agent_id] = Agent(
+            agent_id=config.agent_id,
+            name=config.name,
+            skills=dict(config.skills),
+            languages=frozenset(config.languages),
+            capacity=dict(config.capacity),
+        )
+    else:
+        agent.name = config.name
+        agent.skills = dict(config.skills)
+        agent.languages = frozenset(config.languages)
+        agent.capacity = dict(config.capacity)
+    agent.active = config.active
+    if not config.active and agent.status is not ev.AgentStatus.OFFLINE:
+        _set_status(state, agent, ev.AgentStatus.OFFLINE, now, out, reason="deactivated")
+
+
+def _set_status(
+    state: TenantState,
+    agent: Agent,
+    status: ev.AgentStatus,
+    now: datetime,
+    out: list[Out],
+    *,
+    reason: str | None = None,
+) -> None:
+    if status is agent.status:
+        return
+    agent.status = status
+    if status is ev.AgentStatus.AVAILABLE:
+        agent.missed_offers = 0
+        agent.idle_since = agent.idle_since if sum(agent.load.values()) else now
+    else:
+        # Offers waiting for an agent who left go back to their queues at once.
+        for conversation_id in list(state.offers.values()):
+            conversation = state.conversations[conversation_id]
+            if conversation.offer and conversation.offer.agent_id == agent.agent_id:
+                _withdraw_offer(state, conversation, now)
+    if reason is not None:
+        out.append(
+            Out(
+                ev.ROUTING,
+                agent.agent_id,
+                ev.AgentStatusChanged(agent_id=agent.agent_id, status=status, reason=reason),
+            )
+        )
+
+
+def _has_room(agent: Agent) -> bool:
+    return any(agent.free(channel) > 0 for channel in agent.capacity)
+
+
+def _take_load(agent: Agent, conversation: Conversation) -> None:
+    agent.load[conversation.channel] = agent.load.get(conversation.channel, 0) + 1
+    agent.idle_since = None
+
+
+def _drop_load(agent: Agent, conversation: Conversation, now: datetime) -> None:
+    agent.load[conversation.channel] = max(0, agent.load.get(conversation.channel, 0) - 1)
+    if not any(agent.load.values()):
+        agent.idle_since = now

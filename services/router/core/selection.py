@@ -1,0 +1,69 @@
+"""Which agents may take a conversation, and which of them gets it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from services.router.core.state import Agent, Conversation, Queue, TenantState
+
+
+def ring(queue: Queue, conversation: Conversation, now: datetime) -> int:
+    """How many bullseye rings the conversation's wait has passed."""
+    if conversation.queued_at is None:
+        return 0
+    waited = (now - conversation.queued_at).total_seconds()
+    return sum(waited >= after for after in queue.config.relax_after_s)
+
+
+def is_eligible(agent: Agent, conversation: Conversation, queue: Queue, now: datetime) -> bool:
+    if not agent.takes_work or agent.free(conversation.channel) <= 0:
+        return False
+    if agent.agent_id in conversation.passed_by:
+        return False
+    passed = ring(queue, conversation, now)
+    if queue.config.relax_after_s and passed == len(queue.config.relax_after_s):
+        return True  # the outermost ring: anyone who serves the channel
+    if agent.languages and conversation.language not in agent.languages:
+        return False
+    return all(
+        agent.skills.get(skill, 0) >= max(1, level - passed)
+        for skill, level in queue.config.required_skills.items()
+    )
+
+
+class Selection(Protocol):
+    """Picks one of the eligible agents; other tools' policies plug in here for comparison."""
+
+    def __call__(
+        self,
+        eligible: Iterable[Agent],
+        conversation: Conversation,
+        state: TenantState,
+        now: datetime,
+    ) -> Agent | None: ...
+
+
+def omniroute_selection(
+    eligible: Iterable[Agent], conversation: Conversation, state: TenantState, now: datetime
+) -> Agent | None:
+    """The customer's previous agent if eligible (sticky), then lowest occupancy, then
+    longest idle; agent id last, so the choice never depends on dictionary order."""
+    candidates = list(eligible)
+    if not candidates:
+        return None
+    previous = state.last_agent.get(conversation.customer.id)
+    window = state.rules.sticky_window_s if state.rules else 0
+    if previous and (now - previous[1]).total_seconds() <= window:
+        for agent in candidates:
+            if agent.agent_id == previous[0]:
+                return agent
+    return min(
+        candidates,
+        key=lambda agent: (
+            agent.occupancy,
+            agent.idle_since.timestamp() if agent.idle_since else float("inf"),
+            agent.agent_id,
+        ),
+    )

@@ -1,0 +1,164 @@
+"""The routing state of one tenant: agents, queues, conversations and offers.
+
+Plain data. `decide` (decide.py) is the only code that changes it, so every
+change is paired with the events that report it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from shared.events import (
+    AgentStatus,
+    Channel,
+    Customer,
+    QueueUpserted,
+    RoutingRulesChanged,
+    TranscriptLine,
+)
+
+
+class Stage(StrEnum):
+    BOT = "bot"
+    QUEUED = "queued"
+    OFFERED = "offered"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+
+
+OPEN_STAGES = frozenset({Stage.BOT, Stage.QUEUED, Stage.OFFERED, Stage.ASSIGNED})
+
+
+@dataclass(slots=True)
+class Offer:
+    offer_id: str
+    agent_id: str
+    expires_at: datetime
+
+
+@dataclass(slots=True)
+class Conversation:
+    conversation_id: str
+    channel: Channel
+    provider: str
+    thread_key: str
+    customer: Customer
+    language: str
+    intents: tuple[str, ...]
+    opened_at: datetime
+    stage: Stage
+    queue_id: str | None = None
+    priority: int = 0
+    queued_at: datetime | None = None
+    agent_id: str | None = None
+    offer: Offer | None = None
+    # Agents who declined or let an offer of this conversation expire: not offered again.
+    passed_by: set[str] = field(default_factory=set)
+    escalated: bool = False
+    bot_transcript: tuple[TranscriptLine, ...] = ()
+    offers_made: int = 0
+    last_provider_message_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+@dataclass(slots=True)
+class Agent:
+    agent_id: str
+    name: str
+    skills: dict[str, int]
+    languages: frozenset[str]
+    capacity: dict[Channel, int]
+    active: bool = True
+    status: AgentStatus = AgentStatus.OFFLINE
+    # Conversations offered to or held by the agent, per channel.
+    load: dict[Channel, int] = field(default_factory=dict)
+    idle_since: datetime | None = None
+    missed_offers: int = 0
+
+    def free(self, channel: Channel) -> int:
+        return self.capacity.get(channel, 0) - self.load.get(channel, 0)
+
+    @property
+    def occupancy(self) -> float:
+        """Share of the agent's total capacity in use (0 when the agent has none)."""
+        total = sum(self.capacity.values())
+        return sum(self.load.values()) / total if total else 0.0
+
+    @property
+    def takes_work(self) -> bool:
+        return self.active and self.status is AgentStatus.AVAILABLE
+
+
+@dataclass(slots=True)
+class Queue:
+    """A queue's settings and its waiting conversations, best first.
+
+    The heap orders by priority, then by effective wait: a conversation of
+    priority p that arrived at t ranks as if it had arrived at t - p * aging_s.
+    Every waiting conversation ages at the same rate, so that order never
+    changes with time and a heap can keep it; low priority never starves
+    because after `aging_s` of waiting it ranks with one level higher.
+    """
+
+    config: QueueUpserted
+    _heap: list[tuple[float, int, str]] = field(default_factory=list)
+    _entries: dict[str, tuple[float, int, str]] = field(default_factory=dict)
+    _seq: int = 0
+
+    def push(self, conversation: Conversation) -> None:
+        assert conversation.queued_at is not None
+        rank = conversation.queued_at.timestamp() - conversation.priority * self.config.aging_s
+        self._seq += 1
+        entry = (rank, self._seq, conversation.conversation_id)
+        self._entries[conversation.conversation_id] = entry
+        heapq.heappush(self._heap, entry)
+
+    def remove(self, conversation_id: str) -> None:
+        # Lazy deletion: the heap entry is skipped when it surfaces.
+        self._entries.pop(conversation_id, None)
+
+    def waiting(self) -> list[str]:
+        """Waiting conversation ids, best first."""
+        self._compact()
+        return [entry[2] for entry in sorted(self._heap)]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, conversation_id: str) -> bool:
+        return conversation_id in self._entries
+
+    def _compact(self) -> None:
+        if len(self._heap) > 2 * len(self._entries) + 16:
+            self._heap = list(self._entries.values())
+            heapq.heapify(self._heap)
+        while self._heap and self._entries.get(self._heap[0][2]) != self._heap[0]:
+            heapq.heappop(self._heap)
+
+
+@dataclass(slots=True)
+class TenantState:
+    tenant: str
+    agents: dict[str, Agent] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
+    rules: RoutingRulesChanged | None = None
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    # (channel, thread key) -> the open conversation of that thread.
+    threads: dict[tuple[Channel, str], str] = field(default_factory=dict)
+    # Email Message-IDs seen -> conversation, so replies join by In-Reply-To / References.
+    email_ids: dict[str, str] = field(default_factory=dict)
+    # Provider message ids already routed, so a provider's retry is not routed twice.
+    provider_ids: set[str] = field(default_factory=set)
+    # Customer id -> (agent id, when the agent last held one of the customer's conversations).
+    last_agent: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    # Customer id -> when each of the customer's recent conversations opened.
+    contacts: dict[str, list[datetime]] = field(default_factory=dict)
+    # Offer id -> conversation id, for offers not yet accepted, declined or expired.
+    offers: dict[str, str] = field(default_factory=dict)
