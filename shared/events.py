@@ -245,6 +245,12 @@ class RoutingRulesChanged(Payload):
     max_missed_offers: int = Field(
         3, ge=1, description="Offers an agent may let expire in a row before being set away."
     )
+    reoffer_after_s: int = Field(
+        60,
+        ge=0,
+        description="An agent who declined or missed a conversation may get it again "
+        "after this long, so a conversation everyone passed on still gets answered.",
+    )
     escalation_priority_boost: int = Field(1, ge=0)
     vip_priority_boost: int = Field(1, ge=0)
 

@@ -234,7 +234,7 @@ class Router:
         if conversation is None:
             return
         _withdraw_offer(state, conversation, now)
-        conversation.passed_by.add(agent_id)
+        conversation.passed_by[agent_id] = now
         out.append(
             Out(
                 ev.ROUTING,
@@ -260,7 +260,7 @@ class Router:
         assert conversation.offer is not None
         offer = conversation.offer
         _withdraw_offer(state, conversation, now)
-        conversation.passed_by.add(offer.agent_id)
+        conversation.passed_by[offer.agent_id] = now
         out.append(
             Out(
                 ev.ROUTING,
@@ -300,7 +300,7 @@ class Router:
         from_agent = conversation.agent_id or (conversation.offer and conversation.offer.agent_id)
         _release(state, conversation, now)
         if from_agent:
-            conversation.passed_by.add(from_agent)
+            conversation.passed_by[from_agent] = now
         out.append(
             Out(
                 ev.ROUTING,
@@ -314,7 +314,7 @@ class Router:
             )
         )
         if target is not None:
-            conversation.passed_by.discard(target.agent_id)
+            conversation.passed_by.pop(target.agent_id, None)
             _offer(state, conversation, target, now, out)
         else:
             conversation.queue_id = transfer.to_queue_id
@@ -327,13 +327,18 @@ class Router:
         free = [agent for agent in state.agents.values() if agent.takes_work and _has_room(agent)]
         if not free:
             return
+        reoffer_after_s = (state.rules or DEFAULT_RULES).reoffer_after_s
         queues = sorted(
             state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
         )
         for queue in queues:
             for conversation_id in queue.waiting():
                 conversation = state.conversations[conversation_id]
-                eligible = (a for a in free if is_eligible(a, conversation, queue, now))
+                eligible = (
+                    agent
+                    for agent in free
+                    if is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s)
+                )
                 agent = self.selection(eligible, conversation, state, now)
                 if agent is None:
                     continue

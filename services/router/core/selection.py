@@ -17,18 +17,21 @@ def ring(queue: Queue, conversation: Conversation, now: datetime) -> int:
     return sum(waited >= after for after in queue.config.relax_after_s)
 
 
-def is_eligible(agent: Agent, conversation: Conversation, queue: Queue, now: datetime) -> bool:
+def is_eligible(
+    agent: Agent, conversation: Conversation, queue: Queue, now: datetime, *, reoffer_after_s: int
+) -> bool:
     if not agent.takes_work or agent.free(conversation.channel) <= 0:
         return False
-    if agent.agent_id in conversation.passed_by:
+    passed = conversation.passed_by.get(agent.agent_id)
+    if passed is not None and (now - passed).total_seconds() < reoffer_after_s:
         return False
-    passed = ring(queue, conversation, now)
-    if queue.config.relax_after_s and passed == len(queue.config.relax_after_s):
+    rings = ring(queue, conversation, now)
+    if queue.config.relax_after_s and rings == len(queue.config.relax_after_s):
         return True  # the outermost ring: anyone who serves the channel
     if agent.languages and conversation.language not in agent.languages:
         return False
     return all(
-        agent.skills.get(skill, 0) >= max(1, level - passed)
+        agent.skills.get(skill, 0) >= max(1, level - rings)
         for skill, level in queue.config.required_skills.items()
     )
 

@@ -6,7 +6,7 @@ change is paired with the events that report it.
 
 from __future__ import annotations
 
-import heapq
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -56,8 +56,9 @@ class Conversation:
     queued_at: datetime | None = None
     agent_id: str | None = None
     offer: Offer | None = None
-    # Agents who declined or let an offer of this conversation expire: not offered again.
-    passed_by: set[str] = field(default_factory=set)
+    # Agent -> when they declined, let expire or transferred away this conversation: it is
+    # not offered to them again for a while (RoutingRulesChanged.reoffer_after_s).
+    passed_by: dict[str, datetime] = field(default_factory=dict)
     escalated: bool = False
     bot_transcript: tuple[TranscriptLine, ...] = ()
     offers_made: int = 0
@@ -100,47 +101,42 @@ class Agent:
 class Queue:
     """A queue's settings and its waiting conversations, best first.
 
-    The heap orders by priority, then by effective wait: a conversation of
-    priority p that arrived at t ranks as if it had arrived at t - p * aging_s.
-    Every waiting conversation ages at the same rate, so that order never
-    changes with time and a heap can keep it; low priority never starves
-    because after `aging_s` of waiting it ranks with one level higher.
+    Conversations rank by priority, then by effective wait: one of priority p
+    that arrived at t ranks as if it had arrived at t - p * aging_s. Every
+    waiting conversation ages at the same rate, so the order never changes with
+    time and a sorted list keeps it (insert and remove by bisection); low
+    priority never starves, since after `aging_s` of waiting it ranks with one
+    level higher.
     """
 
     config: QueueUpserted
-    _heap: list[tuple[float, int, str]] = field(default_factory=list)
+    _order: list[tuple[float, int, str]] = field(default_factory=list)
     _entries: dict[str, tuple[float, int, str]] = field(default_factory=dict)
     _seq: int = 0
 
     def push(self, conversation: Conversation) -> None:
         assert conversation.queued_at is not None
+        self.remove(conversation.conversation_id)
         rank = conversation.queued_at.timestamp() - conversation.priority * self.config.aging_s
         self._seq += 1
         entry = (rank, self._seq, conversation.conversation_id)
         self._entries[conversation.conversation_id] = entry
-        heapq.heappush(self._heap, entry)
+        bisect.insort(self._order, entry)
 
     def remove(self, conversation_id: str) -> None:
-        # Lazy deletion: the heap entry is skipped when it surfaces.
-        self._entries.pop(conversation_id, None)
+        entry = self._entries.pop(conversation_id, None)
+        if entry is not None:
+            del self._order[bisect.bisect_left(self._order, entry)]
 
     def waiting(self) -> list[str]:
-        """Waiting conversation ids, best first."""
-        self._compact()
-        return [entry[2] for entry in sorted(self._heap)]
+        """Waiting conversation ids, best first (a copy: callers may offer as they go)."""
+        return [entry[2] for entry in self._order]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._order)
 
     def __contains__(self, conversation_id: str) -> bool:
         return conversation_id in self._entries
-
-    def _compact(self) -> None:
-        if len(self._heap) > 2 * len(self._entries) + 16:
-            self._heap = list(self._entries.values())
-            heapq.heapify(self._heap)
-        while self._heap and self._entries.get(self._heap[0][2]) != self._heap[0]:
-            heapq.heappop(self._heap)
 
 
 @dataclass(slots=True)

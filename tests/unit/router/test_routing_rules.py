@@ -229,7 +229,7 @@ def test_past_the_last_ring_anyone_serving_the_channel_qualifies() -> None:
     assert only(desk.wait(30), ev.OfferCreated).agent_id == "trainee"
 
 
-def test_a_decline_goes_to_the_next_agent_and_never_back() -> None:
+def test_a_decline_goes_to_the_next_agent_and_back_only_after_everyone_passed_a_while() -> None:
     desk = desk_with("ana", "ben")
     offer = only(desk.customer_writes(COMPLEX), ev.OfferCreated)
 
@@ -239,7 +239,9 @@ def test_a_decline_goes_to_the_next_agent_and_never_back() -> None:
     following = only(out, ev.OfferCreated)
     assert following.agent_id != offer.agent_id
     assert following.offer_id != offer.offer_id
-    assert not of(desk.decline(following), ev.OfferCreated)  # nobody left who has not declined
+    assert not of(desk.decline(following), ev.OfferCreated)  # both declined just now
+    assert not of(desk.wait(59), ev.OfferCreated)
+    assert only(desk.wait(1), ev.OfferCreated).agent_id == offer.agent_id
 
 
 def test_an_expired_offer_goes_to_the_next_agent() -> None:
