@@ -7,7 +7,7 @@ older consumers; a breaking change is a new `v` (ARCHITECTURE.md, Event contract
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Any, Literal, Self
 
@@ -111,6 +111,15 @@ class MessageReceived(Payload):
     )
 
 
+class CustomerLeft(Payload):
+    """The customer is gone (closed the chat window, ended the session) before being answered."""
+
+    channel: Channel
+    provider: str
+    thread_key: str
+    reason: str | None = None
+
+
 # cc.agent-events.v1
 
 
@@ -204,6 +213,12 @@ class AgentUpserted(Payload):
     active: bool = True
 
 
+class OpeningHours(Payload):
+    days: tuple[int, ...] = Field((0, 1, 2, 3, 4), description="0 = Monday ... 6 = Sunday.")
+    opens: time
+    closes: time
+
+
 class QueueUpserted(Payload):
     queue_id: str
     name: str
@@ -221,6 +236,13 @@ class QueueUpserted(Payload):
         (),
         description="Bullseye: after each of these waits the required proficiency drops by one; "
         "past the last, any agent who serves the channel qualifies.",
+    )
+    business_hours: tuple[OpeningHours, ...] = Field(
+        (), description="When agents take this queue's conversations; empty means always."
+    )
+    timezone: str = Field("UTC", description="IANA time zone of the business hours.")
+    closed_message: str | None = Field(
+        None, description="Auto-reply to a customer who writes while the queue is closed."
     )
 
 
@@ -363,6 +385,7 @@ class DeadLettered(Payload):
 
 EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     MessageReceived: frozenset({INBOUND}),
+    CustomerLeft: frozenset({INBOUND}),
     AgentStatusChanged: frozenset({AGENT_EVENTS, ROUTING}),
     OfferAccepted: frozenset({AGENT_EVENTS}),
     OfferDeclined: frozenset({AGENT_EVENTS, ROUTING}),

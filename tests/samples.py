@@ -21,6 +21,7 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
             attachments=(ATTACHMENT,),
             language_hint="es",
         ),
+        ev.CustomerLeft(channel=ev.Channel.CHAT, provider="webchat", thread_key="session-9"),
         ev.AgentStatusChanged(agent_id="ana", status=ev.AgentStatus.AVAILABLE),
         ev.OfferAccepted(offer_id="o1", conversation_id="c1", agent_id="ana"),
         ev.OfferDeclined(offer_id="o1", conversation_id="c1", agent_id="ana", reason="busy"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.router.core.complexity import Classifier, Message, RuleClassifier
+from services.router.core.hours import is_open
 from services.router.core.selection import Selection, is_eligible, omniroute_selection
 from services.router.core.state import Agent, Conversation, Offer, Queue, Stage, TenantState
 from shared import events as ev
@@ -58,6 +59,8 @@ class Router:
         match event.data:
             case ev.MessageReceived() as message:
                 self._message(state, message, event.id, now, out)
+            case ev.CustomerLeft() as left:
+                self._customer_left(state, left, now, out)
             case ev.AgentStatusChanged(agent_id=agent_id, status=status):
                 if agent := state.agents.get(agent_id):
                     _set_status(state, agent, status, now, out)
@@ -106,13 +109,13 @@ class Router:
         now: datetime,
         out: list[Out],
     ) -> None:
-        if message.provider_message_id in state.provider_ids:
-            return  # a provider's retry of a message already routed
-        state.provider_ids.add(message.provider_message_id)
         conversation = _thread_of(state, message)
+        if conversation and message.provider_message_id in conversation.provider_message_ids:
+            return  # a provider's retry of a message already routed
         is_new = conversation is None
         if conversation is None:
             conversation = self._open(state, message, event_id, now, out)
+        conversation.provider_message_ids.add(message.provider_message_id)
         conversation.last_provider_message_id = message.provider_message_id
         if message.channel is ev.Channel.EMAIL:
             state.email_ids[message.provider_message_id] = conversation.conversation_id
@@ -158,9 +161,6 @@ class Router:
                 recent_contacts=len(recent),
             )
         )
-        to_bot = (
-            assessment.score < rules.complexity_threshold and message.channel in rules.bot_channels
-        )
         conversation = Conversation(
             conversation_id=event_id,
             channel=message.channel,
@@ -170,9 +170,15 @@ class Router:
             language=assessment.language,
             intents=assessment.intents,
             opened_at=now,
-            stage=Stage.BOT if to_bot else Stage.QUEUED,
+            stage=Stage.QUEUED,
             priority=rules.vip_priority_boost if (message.customer.tier or "") == "vip" else 0,
         )
+        queue = _queue_for(state, conversation)
+        # Outside business hours the bot, where there is one, takes even a hard question:
+        # it may solve it, and what it escalates waits for the opening.
+        bot_first = assessment.score < rules.complexity_threshold or not is_open(queue.config, now)
+        if bot_first and message.channel in rules.bot_channels:
+            conversation.stage = Stage.BOT
         state.conversations[event_id] = conversation
         state.threads[(message.channel, message.thread_key)] = event_id
         cid = conversation.conversation_id
@@ -197,16 +203,36 @@ class Router:
                     conversation_id=cid,
                     score=assessment.score,
                     tier=assessment.tier,
-                    route="bot" if to_bot else "agent",
+                    route="bot" if conversation.stage is Stage.BOT else "agent",
                     intents=assessment.intents,
                     language=assessment.language,
                     reasons=assessment.reasons,
                 ),
             )
         )
-        if to_bot:
+        if conversation.stage is Stage.BOT:
             out.append(Out(ev.ROUTING, cid, ev.HandedToBot(conversation_id=cid)))
         return conversation
+
+    def _customer_left(
+        self, state: TenantState, left: ev.CustomerLeft, now: datetime, out: list[Out]
+    ) -> None:
+        cid = state.threads.get((left.channel, left.thread_key))
+        conversation = state.conversations.get(cid or "")
+        if conversation is None or conversation.stage not in (Stage.QUEUED, Stage.OFFERED):
+            return  # an agent or the bot has it: they close it
+        waited = (now - (conversation.queued_at or conversation.opened_at)).total_seconds()
+        _release(state, conversation, now)
+        _forget(state, conversation, Stage.ABANDONED)
+        out.append(
+            Out(
+                ev.ROUTING,
+                conversation.conversation_id,
+                ev.ConversationAbandoned(
+                    conversation_id=conversation.conversation_id, waited_s=max(0.0, waited)
+                ),
+            )
+        )
 
     def _accept(
         self, state: TenantState, offer_id: str, agent_id: str, now: datetime, out: list[Out]
@@ -332,6 +358,8 @@ class Router:
             state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
         )
         for queue in queues:
+            if not is_open(queue.config, now):
+                continue
             for conversation_id in queue.waiting():
                 conversation = state.conversations[conversation_id]
                 eligible = (
@@ -369,8 +397,9 @@ def _queue_of(state: TenantState, conversation: Conversation) -> Queue:
 
 
 def _queue_for(state: TenantState, conversation: Conversation) -> Queue:
+    """The conversation's queue: the one it was sent to, else the first rule that matches."""
     rules = state.rules or DEFAULT_RULES
-    queue_id = next(
+    queue_id = conversation.queue_id or next(
         (
             rule.queue_id
             for rule in rules.rules
@@ -381,8 +410,6 @@ def _queue_for(state: TenantState, conversation: Conversation) -> Queue:
         ),
         rules.default_queue_id,
     )
-    if conversation.queue_id:
-        queue_id = conversation.queue_id
     if queue_id not in state.queues:
         # Configuration may not have arrived yet: wait in a queue with default settings.
         state.queues[queue_id] = Queue(ev.QueueUpserted(queue_id=queue_id, name=queue_id))
@@ -409,6 +436,8 @@ def _enqueue(
             ),
         )
     )
+    if queue.config.closed_message and not is_open(queue.config, now):
+        out.append(_delivery(conversation, queue.config.closed_message))
 
 
 def _offer(
@@ -516,8 +545,7 @@ def _close(
     out: list[Out],
 ) -> None:
     _release(state, conversation, now)
-    conversation.stage = Stage.CLOSED
-    state.threads.pop((conversation.channel, conversation.thread_key), None)
+    _forget(state, conversation, Stage.CLOSED)
     out.append(
         Out(
             ev.ROUTING,
@@ -528,6 +556,31 @@ def _close(
                 closed_by=closed_by,
             ),
         )
+    )
+
+
+def _forget(state: TenantState, conversation: Conversation, stage: Stage) -> None:
+    """An ended conversation leaves the routing state; its events keep its history."""
+    conversation.stage = stage
+    state.conversations.pop(conversation.conversation_id, None)
+    state.threads.pop((conversation.channel, conversation.thread_key), None)
+    for message_id in conversation.provider_message_ids:
+        state.email_ids.pop(message_id, None)
+
+
+def _delivery(conversation: Conversation, text: str) -> Out:
+    return Out(
+        ev.OUTBOUND,
+        conversation.conversation_id,
+        ev.DeliverMessage(
+            conversation_id=conversation.conversation_id,
+            channel=conversation.channel,
+            provider=conversation.provider,
+            recipient=conversation.customer.id,
+            thread_key=conversation.thread_key,
+            text=text,
+            reply_to_provider_message_id=conversation.last_provider_message_id,
+        ),
     )
 
 
@@ -557,21 +610,7 @@ def _reply(state: TenantState, reply: ev.ReplySent, event_id: str, out: list[Out
             ),
         )
     )
-    out.append(
-        Out(
-            ev.OUTBOUND,
-            cid,
-            ev.DeliverMessage(
-                conversation_id=cid,
-                channel=conversation.channel,
-                provider=conversation.provider,
-                recipient=conversation.customer.id,
-                thread_key=conversation.thread_key,
-                text=reply.text,
-                reply_to_provider_message_id=conversation.last_provider_message_id,
-            ),
-        )
-    )
+    out.append(_delivery(conversation, reply.text))
 
 
 def _upsert_agent(

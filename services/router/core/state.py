@@ -63,6 +63,8 @@ class Conversation:
     bot_transcript: tuple[TranscriptLine, ...] = ()
     offers_made: int = 0
     last_provider_message_id: str | None = None
+    # Provider message ids of this conversation, so a provider's retry is routed once.
+    provider_message_ids: set[str] = field(default_factory=set)
 
     @property
     def is_open(self) -> bool:
@@ -146,12 +148,11 @@ class TenantState:
     queues: dict[str, Queue] = field(default_factory=dict)
     rules: RoutingRulesChanged | None = None
     conversations: dict[str, Conversation] = field(default_factory=dict)
+    # Open conversations only: a closed one leaves the state (its events keep its history).
     # (channel, thread key) -> the open conversation of that thread.
     threads: dict[tuple[Channel, str], str] = field(default_factory=dict)
-    # Email Message-IDs seen -> conversation, so replies join by In-Reply-To / References.
+    # Email Message-IDs of open conversations, so replies join by In-Reply-To / References.
     email_ids: dict[str, str] = field(default_factory=dict)
-    # Provider message ids already routed, so a provider's retry is not routed twice.
-    provider_ids: set[str] = field(default_factory=set)
     # Customer id -> (agent id, when the agent last held one of the customer's conversations).
     last_agent: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     # Customer id -> when each of the customer's recent conversations opened.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from shared import events as ev
 from tests.unit.router.desk import Desk, of, only
 
@@ -398,3 +400,58 @@ def test_only_the_agent_holding_a_conversation_can_reply_and_the_reply_is_delive
     assert isinstance(appended, ev.MessageAppended) and appended.sender is ev.Sender.AGENT
     assert isinstance(delivery, ev.DeliverMessage)
     assert (delivery.recipient, delivery.text) == ("+34600", "Ya está corregido")
+
+
+def test_a_customer_who_leaves_while_waiting_abandons_and_frees_the_offer() -> None:
+    desk = desk_with()
+    desk.agent("ana", capacity={ev.Channel.CHAT: 1})
+    desk.accept(only(desk.customer_writes(COMPLEX, customer="c1"), ev.OfferCreated))
+    desk.customer_writes(COMPLEX, thread="t-waiting", customer="c2")
+    desk.wait(42)
+
+    out = desk.send(
+        ev.CustomerLeft(channel=ev.Channel.CHAT, provider="test", thread_key="t-waiting")
+    )
+
+    assert only(out, ev.ConversationAbandoned).waited_s == 42
+    assert all(c.customer.id == "c1" for c in desk.state.conversations.values())
+    # Leaving a conversation an agent holds does not abandon it.
+    assert (
+        desk.send(ev.CustomerLeft(channel=ev.Channel.CHAT, provider="test", thread_key="x")) == []
+    )
+
+
+def test_outside_business_hours_a_customer_gets_the_auto_reply_and_waits_for_the_opening() -> None:
+    # Tuesday 09:00 UTC is 10:00 in Madrid; the desk opens at 11:00.
+    desk = desk_with(
+        "ana",
+        business_hours=(ev.OpeningHours(days=(0, 1, 2, 3, 4), opens=time(11), closes=time(19)),),
+        timezone="Europe/Madrid",
+        closed_message="We open at 11:00 (Madrid time).",
+    )
+
+    out = desk.customer_writes(COMPLEX)
+
+    assert only(out, ev.DeliverMessage).text == "We open at 11:00 (Madrid time)."
+    assert of(out, ev.ConversationQueued) and not of(out, ev.OfferCreated)
+    assert not of(desk.wait(3599), ev.OfferCreated)
+    assert only(desk.wait(1), ev.OfferCreated).agent_id == "ana"
+
+
+def test_outside_business_hours_the_bot_takes_even_a_hard_question() -> None:
+    desk = desk_with(
+        "ana", business_hours=(ev.OpeningHours(days=(5, 6), opens=time(0), closes=time(23)),)
+    )
+    desk.rules(bot_channels=(ev.Channel.CHAT,))
+    out = desk.customer_writes(COMPLEX)
+    assert only(out, ev.ComplexityScored).route == "bot"
+    assert of(out, ev.HandedToBot)
+
+
+def test_a_deactivated_agent_goes_offline_and_their_offer_moves_on() -> None:
+    desk = desk_with("ana", "ben")
+    offer = only(desk.customer_writes(COMPLEX), ev.OfferCreated)
+    out = desk.send(ev.AgentUpserted(agent_id=offer.agent_id, name="Gone", active=False))
+    status = only(out, ev.AgentStatusChanged)
+    assert (status.status, status.reason) == (ev.AgentStatus.OFFLINE, "deactivated")
+    assert only(out, ev.OfferCreated).agent_id != offer.agent_id
