@@ -7,11 +7,11 @@ from fastapi import FastAPI
 from services.agents import app as agents
 from services.agents.demo import ensure_demo_tenant
 from services.channels import app as channels
-from services.router.service import route_events
+from services.router.service import RouterService
 from shared.config import Settings
 from shared.db import create_engine, session_factory
 from shared.db.migrate import upgrade_async
-from shared.runtime import Runtime, relay_outbox, service_app
+from shared.runtime import Runtime, service_app
 
 
 async def prepare(settings: Settings) -> bool:
@@ -30,6 +30,6 @@ def create_app(runtime: Runtime, *, on_ready: Callable[[], None] | None = None) 
         "omniroute",
         runtime,
         routers=[*channels.ROUTERS, *agents.ROUTERS],
-        workers=[route_events, relay_outbox],
+        workers=RouterService(runtime).workers(),
         on_ready=on_ready,
     )

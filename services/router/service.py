@@ -1,28 +1,171 @@
-"""The router service: consumes commands and messages, records decisions, relays its outbox."""
+"""The router service: the pure core inside a crash-safe loop.
+
+Each batch of input records is applied in one database transaction that stores
+the changed tenant states, the input offsets applied and the events decided
+(outbox). Records at offsets already applied are skipped, so a batch that is
+fetched again after a crash changes nothing twice. A ticker feeds the core the
+passing time (offer deadlines, bullseye rings, business hours).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import structlog
 from fastapi import FastAPI
+from prometheus_client import Counter, Gauge, Histogram
 
-from shared.bus.consumer import consume
-from shared.events import AGENT_EVENTS, CONFIG, INBOUND, Envelope
-from shared.runtime import Runtime, relay_outbox, service_app
+from services.router import store
+from services.router.core.decide import Router, Tick
+from services.router.core.state import TenantState
+from shared.bus.base import Record
+from shared.bus.consumer import dead_letter
+from shared.db.unit_of_work import UnitOfWork
+from shared.events import AGENT_EVENTS, CONFIG, INBOUND, Envelope, InvalidRecord, decode, utcnow
+from shared.runtime import Runtime, Worker, relay_outbox, service_app
+from shared.stopping import sleep_unless
 
 log = structlog.get_logger(__name__)
 
 GROUP = "router"
 INPUT_TOPICS = (INBOUND, AGENT_EVENTS, CONFIG)
+TICK_S = 1.0
+
+# An input and the record it came in (none for the ticker's time events).
+Input = tuple[Record | None, Envelope | Tick]
+
+DECISIONS = Counter("omniroute_router_decisions_total", "Input events the router decided on.")
+BATCH_SECONDS = Histogram(
+    "omniroute_router_batch_seconds", "Time to apply one batch, transaction included."
+)
+WAITING = Gauge("omniroute_router_waiting", "Conversations waiting in a queue.", ["tenant"])
 
 
-async def route_events(runtime: Runtime) -> None:
-    """Worker: validate every input record (invalid ones are dead-lettered) and route it."""
-    await consume(runtime.bus, INPUT_TOPICS, GROUP, _route, stop=runtime.stop)
+class DecisionFailed(Exception):
+    def __init__(self, tenant: str, record: Record, envelope: Envelope, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.tenant = tenant
+        self.record = record
+        self.envelope = envelope
 
 
-async def _route(envelope: Envelope) -> None:
-    # The routing core (decide(state, event, now)) plugs in here; until it lands the
-    # router only validates its input, so bad records are dead-lettered from day one.
-    log.debug("router.received", tenant=envelope.tenant, event_type=envelope.type)
+@dataclass
+class RouterService:
+    runtime: Runtime
+    router: Router = field(default_factory=Router)
+    # Tenant -> (state, stored version). A stale copy is caught by the version check.
+    states: dict[str, tuple[TenantState, int]] = field(default_factory=dict)
+    # Batches and ticks change the same states: one at a time.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def consume(self) -> None:
+        """Worker: apply input batches until stop, committing each after its transaction."""
+        async with self.runtime.sessions() as session:
+            self.states = await store.load_all(session)
+        log.info("router.restored", tenants=len(self.states))
+        async with self.runtime.bus.subscribe(INPUT_TOPICS, GROUP) as subscription:
+            while not self.runtime.stop.is_set():
+                records = await subscription.fetch(timeout_s=0.5)
+                if records:
+                    await self.apply(records)
+                    await subscription.commit(records)
+
+    async def tick(self) -> None:
+        """Worker: let time pass for every tenant this router holds."""
+        while not self.runtime.stop.is_set():
+            await sleep_unless(self.runtime.stop, TICK_S)
+            now = utcnow()
+            for tenant in list(self.states):
+                await self._transaction([], {tenant: [(None, Tick(now))]})
+
+    async def apply(self, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
+        inputs: dict[str, list[Input]] = {}
+        for record in records:
+            try:
+                envelope = decode(record.value, topic=record.topic)
+            except InvalidRecord as error:
+                await dead_letter(self.runtime.bus, record, f"invalid event: {error}")
+                continue
+            inputs.setdefault(envelope.tenant, []).append((record, envelope))
+        try:
+            await self._transaction(records, inputs)
+        except DecisionFailed as failure:
+            # A bug in the core on one record must not stop the desk: park that record
+            # with the reason and apply the rest of the batch (its states were reloaded).
+            await dead_letter(self.runtime.bus, failure.record, f"router failed: {failure}")
+            inputs[failure.tenant].remove((failure.record, failure.envelope))
+            await self._transaction(records, inputs)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _transaction(self, records: Sequence[Record], inputs: dict[str, list[Input]]) -> None:
+        async with self.lock, UnitOfWork(self.runtime.sessions) as uow:
+            partitions = {_partition(record) for record in records}
+            applied = await store.applied_offsets(uow.session, GROUP, partitions)
+            stored = await store.versions(uow.session, inputs)
+            now = utcnow()
+            try:
+                decided = 0
+                for tenant, events in inputs.items():
+                    state = await self._state(uow, tenant, stored.get(tenant, 0))
+                    changed = False
+                    for record, event in events:
+                        if record and record.offset < applied.get(
+                            (record.topic, record.partition), 0
+                        ):
+                            continue  # applied before a crash, fetched again
+                        try:
+                            out = self.router.decide(state, event, now)
+                        except Exception as error:
+                            if record is None or not isinstance(event, Envelope):
+                                raise
+                            raise DecisionFailed(tenant, record, event, error) from error
+                        cause = event.id if isinstance(event, Envelope) else None
+                        for item in out:
+                            envelope = Envelope.wrap(
+                                item.data, tenant=tenant, key=item.key, at=now, causation=cause
+                            )
+                            uow.emit(item.topic, envelope)
+                        # A tick that decided nothing changed nothing worth a write.
+                        changed = changed or record is not None or bool(out)
+                        decided += record is not None
+                    if changed:
+                        version = await store.save(uow.session, state, self.states[tenant][1], now)
+                        self.states[tenant] = (state, version)
+                        WAITING.labels(tenant).set(sum(len(q) for q in state.queues.values()))
+                await store.save_offsets(uow.session, GROUP, records, applied)
+                await uow.commit()
+            except BaseException:
+                # States in memory may now hold half a batch: forget them, the database
+                # has the truth.
+                for tenant in inputs:
+                    self.states.pop(tenant, None)
+                raise
+            DECISIONS.inc(decided)
+
+    async def _state(self, uow: UnitOfWork, tenant: str, stored_version: int) -> TenantState:
+        cached = self.states.get(tenant)
+        if cached is None or cached[1] != stored_version:
+            cached = await store.load(uow.session, tenant)
+            self.states[tenant] = cached
+        return cached[0]
+
+    def workers(self) -> list[Worker]:
+        async def consume_inputs(_: Runtime) -> None:
+            await self.consume()
+
+        async def let_time_pass(_: Runtime) -> None:
+            await self.tick()
+
+        return [consume_inputs, let_time_pass, relay_outbox]
+
+
+def _partition(record: Record) -> store.Partition:
+    return (record.topic, record.partition)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    return service_app("omniroute router", runtime, workers=[route_events, relay_outbox])
+    return service_app("omniroute router", runtime, workers=RouterService(runtime).workers())

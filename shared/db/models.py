@@ -34,3 +34,26 @@ class OutboxRecord(Base):
     key: Mapped[str] = mapped_column(String(200))
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RouterTenant(Base):
+    """The router's state of one tenant; `version` grows with every write, so a router
+    that kept an older copy (another router wrote since) notices and reloads."""
+
+    __tablename__ = "router_tenants"
+
+    tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RouterOffset(Base):
+    """The next input offset per partition whose effects are in the router's tables."""
+
+    __tablename__ = "router_offsets"
+
+    grp: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import time
@@ -33,8 +34,7 @@ def test_run_comes_up_ready_and_keeps_its_data_across_restarts(tmp_path: Path) -
         assert first.get("/readyz").json()["checks"] == {"bus": "ok", "database": "ok"}
         assert "demo tenant 'demo' created" in first.output()
         assert f"curl -s {first.base_url}/readyz" in first.output()
-        consumed = 'omniroute_events_consumed_total{group="router",topic="cc.config.v1"} 7.0'
-        wait_for(lambda: consumed in first.get("/metrics").text)
+        wait_for(lambda: "omniroute_router_decisions_total 7.0" in first.get("/metrics").text)
         assert first.stop(signal.SIGINT) == 0  # Ctrl-C
     finally:
         first.kill()
@@ -43,6 +43,11 @@ def test_run_comes_up_ready_and_keeps_its_data_across_restarts(tmp_path: Path) -
     assert [topic for _, topic, _ in records] == ["cc.config.v1"] * 7
     assert rows(db_file, "SELECT id FROM tenants") == [("demo",)]
     assert rows(db_file, "SELECT count(*) FROM outbox") == [(0,)]
+    # The router keeps what it learnt of the demo desk: its state survives restarts too.
+    [(tenant, state)] = rows(db_file, "SELECT tenant, state FROM router_tenants")
+    assert tenant == "demo"
+    assert isinstance(state, bytes)
+    assert [agent["agent_id"] for agent in json.loads(state)["agents"]] == ["ana", "ben", "chen"]
 
     second = OmnirouteProcess("run", env, tmp_path / "second.log")
     try:

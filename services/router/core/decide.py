@@ -62,8 +62,12 @@ class Router:
             case ev.CustomerLeft() as left:
                 self._customer_left(state, left, now, out)
             case ev.AgentStatusChanged(agent_id=agent_id, status=status):
-                if agent := state.agents.get(agent_id):
-                    _set_status(state, agent, status, now, out)
+                # Topics are not ordered among each other: a status may come before the
+                # agent's configuration, which then fills in skills and capacity.
+                agent = state.agents.get(agent_id) or state.agents.setdefault(
+                    agent_id, Agent(agent_id, agent_id, {}, frozenset(), {})
+                )
+                _set_status(state, agent, status, now, out)
             case ev.OfferAccepted(offer_id=offer_id, agent_id=agent_id):
                 self._accept(state, offer_id, agent_id, now, out)
             case ev.OfferDeclined(offer_id=offer_id, agent_id=agent_id, reason=reason):

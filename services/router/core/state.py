@@ -159,3 +159,36 @@ class TenantState:
     contacts: dict[str, list[datetime]] = field(default_factory=dict)
     # Offer id -> conversation id, for offers not yet accepted, declined or expired.
     offers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def restore(
+        cls,
+        tenant: str,
+        *,
+        agents: list[Agent],
+        queues: list[QueueUpserted],
+        rules: RoutingRulesChanged | None,
+        conversations: list[Conversation],
+        last_agent: dict[str, tuple[str, datetime]],
+        contacts: dict[str, list[datetime]],
+    ) -> TenantState:
+        """Rebuild a stored state, with the indexes derived from its conversations."""
+        state = cls(
+            tenant,
+            agents={agent.agent_id: agent for agent in agents},
+            queues={config.queue_id: Queue(config) for config in queues},
+            rules=rules,
+            last_agent=last_agent,
+            contacts=contacts,
+        )
+        for conversation in conversations:
+            cid = conversation.conversation_id
+            state.conversations[cid] = conversation
+            state.threads[(conversation.channel, conversation.thread_key)] = cid
+            if conversation.channel is Channel.EMAIL:
+                state.email_ids.update(dict.fromkeys(conversation.provider_message_ids, cid))
+            if conversation.offer is not None:
+                state.offers[conversation.offer.offer_id] = cid
+            if conversation.stage is Stage.QUEUED and conversation.queue_id in state.queues:
+                state.queues[conversation.queue_id].push(conversation)
+        return state

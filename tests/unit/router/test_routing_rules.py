@@ -455,3 +455,11 @@ def test_a_deactivated_agent_goes_offline_and_their_offer_moves_on() -> None:
     status = only(out, ev.AgentStatusChanged)
     assert (status.status, status.reason) == (ev.AgentStatus.OFFLINE, "deactivated")
     assert only(out, ev.OfferCreated).agent_id != offer.agent_id
+
+
+def test_a_status_that_arrives_before_the_agents_configuration_is_kept() -> None:
+    desk = desk_with()
+    desk.status("ana", ev.AgentStatus.AVAILABLE)
+    desk.customer_writes(COMPLEX)
+    out = desk.send(ev.AgentUpserted(agent_id="ana", name="Ana", capacity={ev.Channel.CHAT: 1}))
+    assert only(out, ev.OfferCreated).agent_id == "ana"

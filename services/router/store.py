@@ -1,0 +1,96 @@
+"""The router's tables: tenant states (versioned) and the input offsets already applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.router import snapshot
+from services.router.core.state import TenantState
+from shared.bus.base import Record
+from shared.db.models import RouterOffset, RouterTenant
+
+Partition = tuple[str, int]
+
+
+class StaleState(RuntimeError):
+    """Another router wrote this tenant since we read it: reload and redo the batch."""
+
+
+async def versions(session: AsyncSession, tenants: Iterable[str]) -> dict[str, int]:
+    """Stored versions, locking the rows (PostgreSQL) until the transaction ends."""
+    rows = await session.execute(
+        select(RouterTenant.tenant, RouterTenant.version)
+        .where(RouterTenant.tenant.in_(list(tenants)))
+        .with_for_update()
+    )
+    return {tenant: version for tenant, version in rows}
+
+
+async def load(session: AsyncSession, tenant: str) -> tuple[TenantState, int]:
+    row = await session.get(RouterTenant, tenant)
+    if row is None:
+        return TenantState(tenant), 0
+    return snapshot.load(tenant, row.state), row.version
+
+
+async def load_all(session: AsyncSession) -> dict[str, tuple[TenantState, int]]:
+    rows = await session.scalars(select(RouterTenant))
+    return {row.tenant: (snapshot.load(row.tenant, row.state), row.version) for row in rows}
+
+
+async def save(session: AsyncSession, state: TenantState, version: int, now: datetime) -> int:
+    """Store the state over `version` (0: not stored yet); returns the new version."""
+    data = snapshot.dump(state)
+    if version == 0:
+        session.add(RouterTenant(tenant=state.tenant, version=1, state=data, updated_at=now))
+        await session.flush()
+        return 1
+    result = await session.execute(
+        update(RouterTenant)
+        .where(RouterTenant.tenant == state.tenant, RouterTenant.version == version)
+        .values(version=version + 1, state=data, updated_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleState(state.tenant)
+    return version + 1
+
+
+async def applied_offsets(
+    session: AsyncSession, group: str, partitions: Iterable[Partition]
+) -> dict[Partition, int]:
+    rows = await session.execute(
+        select(RouterOffset.topic, RouterOffset.partition, RouterOffset.next_offset).where(
+            RouterOffset.grp == group,
+            tuple_(RouterOffset.topic, RouterOffset.partition).in_(list(partitions)),
+        )
+    )
+    return {(topic, partition): offset for topic, partition, offset in rows}
+
+
+async def save_offsets(
+    session: AsyncSession, group: str, records: Sequence[Record], known: dict[Partition, int]
+) -> None:
+    """Record that everything up to these records is applied (in the batch's transaction)."""
+    latest: dict[Partition, int] = {}
+    for record in records:
+        key = (record.topic, record.partition)
+        latest[key] = max(latest.get(key, -1), record.offset + 1)
+    for (topic, partition), next_offset in latest.items():
+        if (topic, partition) in known:
+            await session.execute(
+                update(RouterOffset)
+                .where(
+                    RouterOffset.grp == group,
+                    RouterOffset.topic == topic,
+                    RouterOffset.partition == partition,
+                )
+                .values(next_offset=max(next_offset, known[(topic, partition)]))
+            )
+        else:
+            session.add(
+                RouterOffset(grp=group, topic=topic, partition=partition, next_offset=next_offset)
+            )

@@ -1,0 +1,174 @@
+"""The router service on both stacks: LocalBus + SQLite and Kafka + PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from services.router import store
+from services.router.service import GROUP, INPUT_TOPICS, RouterService
+from shared import events as ev
+from shared.bus.base import Bus, Record
+from shared.bus.kafka import KafkaBus
+from shared.bus.local import LocalBus
+from shared.config import Settings
+from shared.db.migrate import upgrade_async
+from shared.db.outbox import relay
+from shared.runtime import Runtime, bootstrap
+from tests.conftest import unique
+from tests.integration.test_bus_contract import take
+
+
+@dataclass
+class Stack:
+    bus: Bus
+    database_url: str
+
+    def runtime(self) -> Runtime:
+        return bootstrap(Settings(database_url=self.database_url), bus=self.bus)
+
+
+@pytest.fixture(params=["local+sqlite", "kafka+postgres"])
+def stack_settings(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """The two pairings that run: embedded (LocalBus + SQLite), production (Kafka + PostgreSQL)."""
+    if request.param == "local+sqlite":
+        return str(tmp_path / "bus.sqlite3"), f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    bootstrap_servers: str = request.getfixturevalue("kafka_bootstrap")
+    database_url: str = request.getfixturevalue("fresh_postgres_url")
+    return bootstrap_servers, database_url
+
+
+@pytest.fixture
+async def stack(stack_settings: tuple[str, str]) -> AsyncIterator[Stack]:
+    where, url = stack_settings
+    bus: Bus = (
+        LocalBus(Path(where))
+        if url.startswith("sqlite")
+        else KafkaBus(where, topic_prefix=unique("router") + ".", partitions=3)
+    )
+    await bus.start()
+    await upgrade_async(url)
+    yield Stack(bus, url)
+    await bus.close()
+
+
+def setup_events() -> list[tuple[str, ev.Payload]]:
+    return [
+        (ev.CONFIG, ev.QueueUpserted(queue_id="general", name="General", offer_timeout_s=5)),
+        (ev.CONFIG, ev.RoutingRulesChanged(default_queue_id="general")),
+        (ev.CONFIG, ev.AgentUpserted(agent_id="ana", name="Ana", capacity={ev.Channel.CHAT: 2})),
+        (ev.AGENT_EVENTS, ev.AgentStatusChanged(agent_id="ana", status=ev.AgentStatus.AVAILABLE)),
+    ]
+
+
+def message(n: int) -> ev.MessageReceived:
+    return ev.MessageReceived(
+        channel=ev.Channel.CHAT,
+        provider="webchat",
+        provider_message_id=f"m{n}",
+        thread_key=f"session-{n}",
+        customer=ev.Customer(id=f"visitor-{n}"),
+        text="I was charged twice and want a refund now",
+    )
+
+
+async def publish(bus: Bus, items: list[tuple[str, ev.Payload]]) -> None:
+    for topic, payload in items:
+        await bus.publish(topic, "acme", ev.Envelope.wrap(payload, tenant="acme", key="k"))
+
+
+async def fetch_inputs(bus: Bus, count: int) -> list[Record]:
+    async with bus.subscribe(INPUT_TOPICS, GROUP) as subscription:
+        return await take(subscription, count)
+
+
+async def routing_events(runtime: Runtime, count: int) -> list[ev.Envelope]:
+    """The first `count` routing events, relaying the outbox meanwhile as the service does."""
+    done = asyncio.Event()
+    relaying = asyncio.create_task(relay(runtime.sessions, runtime.bus, stop=done, idle_s=0.1))
+    try:
+        async with runtime.bus.subscribe([ev.ROUTING], "test-reader") as subscription:
+            records = await take(subscription, count)
+    finally:
+        done.set()
+        await relaying
+    return [ev.decode(record.value, topic=ev.ROUTING) for record in records]
+
+
+async def test_messages_are_routed_and_the_decisions_published_with_their_cause(
+    stack: Stack,
+) -> None:
+    runtime = stack.runtime()
+    router = RouterService(runtime)
+    await publish(stack.bus, setup_events())
+    await router.apply(await fetch_inputs(stack.bus, 4))
+    await publish(stack.bus, [(ev.INBOUND, message(1))])
+    records = await fetch_inputs(stack.bus, 5)
+
+    await router.apply(records)
+
+    routed = await routing_events(runtime, 5)
+    assert [e.type for e in routed] == [
+        "ConversationOpened",
+        "ComplexityScored",
+        "MessageAppended",
+        "ConversationQueued",
+        "OfferCreated",
+    ]
+    [inbound] = [ev.decode(r.value) for r in records if r.topic == ev.INBOUND]
+    assert {e.causation for e in routed} == {inbound.id}
+    assert {e.tenant for e in routed} == {"acme"}
+    await runtime.engine.dispose()
+
+
+async def test_a_batch_applied_again_after_a_crash_changes_nothing(stack: Stack) -> None:
+    runtime = stack.runtime()
+    await publish(stack.bus, [*setup_events(), (ev.INBOUND, message(1)), (ev.INBOUND, message(2))])
+    records = await fetch_inputs(stack.bus, 6)
+    await RouterService(runtime).apply(records)
+
+    # The process died after its transaction but before committing to the bus:
+    # a new process fetches the same records again.
+    restarted = RouterService(runtime)
+    async with runtime.sessions() as session:
+        restarted.states = await store.load_all(session)
+    await restarted.apply(records)
+
+    routed = await routing_events(runtime, 10)
+    assert [e.type for e in routed].count("ConversationOpened") == 2
+    assert [e.type for e in routed].count("OfferCreated") == 2
+    async with runtime.bus.subscribe([ev.ROUTING], "test-reader-2") as subscription:
+        await take(subscription, 10)
+        assert await subscription.fetch(timeout_s=1.5) == []
+    await runtime.engine.dispose()
+
+
+async def test_a_restarted_router_keeps_its_offers_and_their_deadlines(stack: Stack) -> None:
+    runtime = stack.runtime()
+    await publish(stack.bus, [*setup_events(), (ev.INBOUND, message(1))])
+    first = RouterService(runtime)
+    await first.apply(await fetch_inputs(stack.bus, 5))
+
+    second = RouterService(runtime)
+    runtime.stop.set()  # consume() restores state and returns at once
+    await second.consume()
+    [(state, _)] = second.states.values()
+    [conversation] = state.conversations.values()
+    offer = conversation.offer
+    assert offer is not None and offer.agent_id == "ana"
+
+    runtime.stop.clear()
+    ticker = asyncio.create_task(second.tick())
+    routed = await routing_events(runtime, 6)  # the sixth comes after the 5 s offer timeout
+    runtime.stop.set()
+    await ticker
+    assert routed[-1].data == ev.OfferExpired(
+        offer_id=offer.offer_id,
+        conversation_id=conversation.conversation_id,
+        agent_id="ana",
+    )
+    await runtime.engine.dispose()
