@@ -66,3 +66,14 @@ class OmnirouteProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def migrate(database_url: str) -> None:
+    """`omniroute migrate`, as an operator runs it before starting the services."""
+    subprocess.run(
+        [sys.executable, "-m", "omniroute.cli", "migrate"],
+        cwd=ROOT,
+        env={"OMNIROUTE_DATABASE_URL": database_url, "PATH": os.environ.get("PATH", "")},
+        check=True,
+        capture_output=True,
+    )

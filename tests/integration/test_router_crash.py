@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,7 +23,7 @@ from shared.bus.kafka import KafkaBus
 from shared.db import create_engine, session_factory
 from shared.db.models import OutboxRecord, RouterOffset
 from tests.conftest import unique
-from tests.processes import ROOT, OmnirouteProcess
+from tests.processes import OmnirouteProcess, migrate
 
 MESSAGES = 2000
 AGENTS = 20
@@ -42,13 +40,7 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         "OMNIROUTE_KAFKA_TOPIC_PREFIX": prefix,
         "OMNIROUTE_DATABASE_URL": fresh_postgres_url,
     }
-    subprocess.run(
-        [sys.executable, "-m", "omniroute.cli", "migrate"],
-        cwd=ROOT,
-        env={**env, "PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-    )
+    await asyncio.to_thread(migrate, fresh_postgres_url)
     bus = KafkaBus(kafka_bootstrap, topic_prefix=prefix, partitions=3)
     await bus.start()
     engine = create_engine(fresh_postgres_url)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,18 +18,12 @@ from shared.runtime import bootstrap
 from tests.asgi import serve
 from tests.conftest import unique
 from tests.integration.test_bus_contract import take
-from tests.processes import ROOT, OmnirouteProcess, free_port
+from tests.processes import OmnirouteProcess, free_port, migrate
 
 
 @pytest.fixture
 def service_env(kafka_bootstrap: str, fresh_postgres_url: str) -> dict[str, str]:
-    subprocess.run(
-        [sys.executable, "-m", "omniroute.cli", "migrate"],
-        cwd=ROOT,
-        env={"OMNIROUTE_DATABASE_URL": fresh_postgres_url, "PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-    )
+    migrate(fresh_postgres_url)
     return {
         "OMNIROUTE_BUS": "kafka",
         "OMNIROUTE_KAFKA_BOOTSTRAP": kafka_bootstrap,
