@@ -37,7 +37,12 @@ DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {
         r"suplantacion",
         r"estafa\w*",
         r"no he (hecho|realizado|autorizado)",
-        r"phishing",
+        r"phish\w*",
+        r"did not (make|authori[sz]e)",
+        r"pretending to be",
+        r"(se )?hac\w+ pasar por",
+        r"in my name",
+        r"a mi nombre",
     ),
     "chargeback": (
         r"charge ?back",
@@ -49,8 +54,9 @@ DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {
         r"cobrad[oa] dos veces",
         r"cobro duplicado",
         r"doble cobro",
-        r"me (han|habeis|habéis) cobrado dos veces",
+        r"me (han|habeis) cobrado dos veces",
         r"devolucion del cargo",
+        r"reclam\w* (un|el|este) (pago|cargo|cobro)",
     ),
     "cancellation": (
         r"cancel (my|the) (account|subscription|contract|plan|membership)",
@@ -58,7 +64,7 @@ DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {
         r"unsubscribe me",
         r"terminate (my )?(contract|account)",
         r"dar(me)? de baja",
-        r"cancelar (mi|la|el) (cuenta|suscripcion|contrato|plan)",
+        r"cancel\w* (mi|la|el) (cuenta|suscripcion|contrato|plan)",
         r"darme de baja",
         r"quiero la baja",
         r"cerrar mi cuenta",
@@ -97,7 +103,7 @@ DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {
         r"are you open",
         r"horario",
         r"a que hora (abr|cierr)\w*",
-        r"(abris|abren|abrís) (el|los|hoy|manana)",
+        r"(abris|abren) (el|los|hoy|manana)",
     ),
     "password_reset": (
         r"(reset|forgot|forgotten|change) (my )?password",
@@ -114,7 +120,7 @@ DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {
         r"delivery status",
         r"donde esta mi (pedido|paquete)",
         r"seguimiento",
-        r"(cuando|cuándo) (llega|llegara) mi (pedido|paquete)",
+        r"cuando (llega|llegara) mi (pedido|paquete)",
         r"estado de mi pedido",
     ),
     "invoice": (
@@ -159,6 +165,40 @@ DEFAULT_ANGER = (
     r"lamentable",
     r"desastre",
     r"inutiles?",
+)
+DEFAULT_FOLLOW_UP = (
+    r"(second|third|fourth|fifth|\d+(st|nd|rd|th)) time",
+    r"again",
+    r"still (not|no|have not|"
+    r"haven'?t|waiting)",
+    r"previous (emails?|messages?|calls?)",
+    r"nobody (answers|fixes|called|"
+    r"replies|ever)",
+    r"no one (answers|replies)",
+    r"(segunda|tercera|cuarta|quinta) vez",
+    r"otra vez",
+    r"sigo (sin|esperando)",
+    r"(correos|mensajes|llamadas) anteriores",
+    r"nadie (contesta|responde|lo arregla|llamo|me llama)",
+    r"todavia no",
+    r"aun no",
+)
+DEFAULT_HIGH_STAKES = (
+    r"suspend\w*",
+    r"lost",
+    r"compensat\w*",
+    r"passed away",
+    r"died",
+    r"deceased",
+    r"refused",
+    r"who (pays|will pay)",
+    r"suspendid[oa]",
+    r"perdid[oa]",
+    r"compens\w*",
+    r"fallecid[oa]",
+    r"fallecio",
+    r"quien paga",
+    r"rechazad[oa]",
 )
 DEFAULT_URGENCY = (
     r"urgent\w*",
@@ -267,8 +307,10 @@ class ComplexityConfig:
     simple: float = -0.15
     anger: float = 0.25
     urgency: float = 0.10
-    long_message: float = 0.08  # per step of `long_words` words
-    long_words: int = 40
+    follow_up: float = 0.20
+    high_stakes: float = 0.25
+    long_message: float = 0.10  # per step of `long_words` words
+    long_words: int = 35
     questions: float = 0.06  # per question past the first
     attachments: float = 0.10
     repeat_contact: float = 0.10  # per earlier contact in 24 h
@@ -279,6 +321,8 @@ class ComplexityConfig:
     intents: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_INTENTS)
     anger_words: tuple[str, ...] = DEFAULT_ANGER
     urgency_words: tuple[str, ...] = DEFAULT_URGENCY
+    follow_up_words: tuple[str, ...] = DEFAULT_FOLLOW_UP
+    high_stakes_words: tuple[str, ...] = DEFAULT_HIGH_STAKES
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +367,8 @@ class RuleClassifier:
         self._intents = {name: _compile(words) for name, words in self.config.intents.items()}
         self._anger = _compile(self.config.anger_words)
         self._urgency = _compile(self.config.urgency_words)
+        self._follow_up = _compile(self.config.follow_up_words)
+        self._high_stakes = _compile(self.config.high_stakes_words)
 
     def assess(self, message: Message) -> Assessment:
         c = self.config
@@ -338,6 +384,10 @@ class RuleClassifier:
             signals.append((c.anger, "angry tone"))
         if self._urgency.search(text):
             signals.append((c.urgency, "says it is urgent"))
+        if self._follow_up.search(text):
+            signals.append((c.follow_up, "follows up an unresolved problem"))
+        if self._high_stakes.search(text):
+            signals.append((c.high_stakes, "high stakes for the customer"))
         if len(words) >= c.long_words:
             steps = min(len(words) // c.long_words, 3)
             signals.append((c.long_message * steps, f"long message ({len(words)} words)"))
