@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 
 from services.router.core.complexity import Classifier, Message, RuleClassifier
 from services.router.core.hours import is_open
-from services.router.core.selection import Selection, is_eligible, omniroute_selection
+from services.router.core.selection import (
+    Selection,
+    could_serve,
+    is_eligible,
+    omniroute_selection,
+)
 from services.router.core.state import Agent, Conversation, Offer, Queue, Stage, TenantState
 from shared import events as ev
 
@@ -47,6 +52,7 @@ class Router:
     def decide(self, state: TenantState, event: ev.Envelope | Tick, now: datetime) -> list[Out]:
         out: list[Out] = []
         if isinstance(event, Tick):
+            state.rescan = True  # bullseye rings widen, queues open
             self._expire_offers(state, now, out)
         else:
             self._apply(state, event, now, out)
@@ -100,8 +106,10 @@ class Router:
                     queue.config = config
                 else:
                     state.queues[config.queue_id] = Queue(config)
+                state.rescan = True
             case ev.RoutingRulesChanged() as rules:
                 state.rules = rules
+                state.rescan = True
             case _:
                 pass  # surveys and other events the router has no part in
 
@@ -354,31 +362,69 @@ class Router:
     # Matching waiting conversations with free agents
 
     def _dispatch(self, state: TenantState, now: datetime, out: list[Out]) -> None:
-        free = [agent for agent in state.agents.values() if agent.takes_work and _has_room(agent)]
-        if not free:
+        """Match what changed: each newly waiting conversation with the best eligible free
+        agent, each newly free agent with the best waiting conversation they can take.
+        Only changes are looked at, so a decision costs the same with 100 agents or 10,000;
+        after time passed or a configuration change, every waiting conversation is."""
+        queues = [
+            queue
+            for queue in sorted(
+                state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
+            )
+            if is_open(queue.config, now)
+        ]
+        if state.rescan:
+            state.rescan = False
+            state.newly_free.clear()
+            state.newly_waiting = [cid for queue in queues for cid in queue]
+        waiting, state.newly_waiting = state.newly_waiting, []
+        for conversation_id in waiting:
+            if not state.ready:
+                break
+            conversation = state.conversations.get(conversation_id)
+            if conversation is not None and conversation.stage is Stage.QUEUED:
+                self._match(state, conversation, now, out)
+        while state.newly_free:
+            agent_id = next(iter(state.newly_free))
+            del state.newly_free[agent_id]
+            agent = state.agents[agent_id]
+            while agent_id in state.ready:
+                conversation = _best_waiting_for(state, agent, queues, now)
+                if conversation is None:
+                    break
+                self._match(state, conversation, now, out)
+        state.newly_waiting.clear()
+
+    def _match(
+        self, state: TenantState, conversation: Conversation, now: datetime, out: list[Out]
+    ) -> None:
+        queue = _queue_of(state, conversation)
+        if not is_open(queue.config, now):
             return
         reoffer_after_s = (state.rules or DEFAULT_RULES).reoffer_after_s
-        queues = sorted(
-            state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
+        eligible = (
+            agent
+            for agent in map(state.agents.__getitem__, state.ready)
+            if is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s)
         )
-        for queue in queues:
-            if not is_open(queue.config, now):
-                continue
-            for conversation_id in queue.waiting():
-                conversation = state.conversations[conversation_id]
-                eligible = (
-                    agent
-                    for agent in free
-                    if is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s)
-                )
-                agent = self.selection(eligible, conversation, state, now)
-                if agent is None:
-                    continue
-                _offer(state, conversation, agent, now, out)
-                if not _has_room(agent):
-                    free.remove(agent)
-                    if not free:
-                        return
+        agent = self.selection(eligible, conversation, state, now)
+        if agent is not None:
+            _offer(state, conversation, agent, now, out)
+
+
+def _best_waiting_for(
+    state: TenantState, agent: Agent, queues: list[Queue], now: datetime
+) -> Conversation | None:
+    """The first conversation, in queue priority and then waiting order, the agent may take."""
+    reoffer_after_s = (state.rules or DEFAULT_RULES).reoffer_after_s
+    for queue in queues:
+        if not could_serve(agent, queue):
+            continue
+        for conversation_id in queue:
+            conversation = state.conversations[conversation_id]
+            if is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s):
+                return conversation
+    return None
 
 
 # State changes shared by several inputs
@@ -428,6 +474,7 @@ def _enqueue(
     conversation.queue_id = queue.config.queue_id
     conversation.queued_at = conversation.queued_at or now
     queue.push(conversation)
+    state.newly_waiting.append(conversation.conversation_id)
     out.append(
         Out(
             ev.ROUTING,
@@ -450,7 +497,7 @@ def _offer(
     """Offer the conversation to the agent, or hand it over at once if its queue auto-accepts."""
     queue = _queue_of(state, conversation)
     queue.remove(conversation.conversation_id)
-    _take_load(agent, conversation)
+    _take_load(state, agent, conversation)
     if queue.config.auto_accept:
         _assign(state, conversation, agent.agent_id, None, now, out)
         return
@@ -519,9 +566,10 @@ def _withdraw_offer(state: TenantState, conversation: Conversation, now: datetim
     state.offers.pop(offer.offer_id, None)
     conversation.offer = None
     if agent := state.agents.get(offer.agent_id):
-        _drop_load(agent, conversation, now)
+        _drop_load(state, agent, conversation, now)
     conversation.stage = Stage.QUEUED
     _queue_of(state, conversation).push(conversation)
+    state.newly_waiting.append(conversation.conversation_id)
 
 
 def _release(state: TenantState, conversation: Conversation, now: datetime) -> None:
@@ -531,10 +579,10 @@ def _release(state: TenantState, conversation: Conversation, now: datetime) -> N
         state.offers.pop(offer.offer_id, None)
         conversation.offer = None
         if agent := state.agents.get(offer.agent_id):
-            _drop_load(agent, conversation, now)
+            _drop_load(state, agent, conversation, now)
     if conversation.agent_id is not None:
         if agent := state.agents.get(conversation.agent_id):
-            _drop_load(agent, conversation, now)
+            _drop_load(state, agent, conversation, now)
         conversation.agent_id = None
     if conversation.queue_id in state.queues:
         state.queues[conversation.queue_id].remove(conversation.conversation_id)
@@ -637,6 +685,7 @@ def _upsert_agent(
     agent.active = config.active
     if not config.active and agent.status is not ev.AgentStatus.OFFLINE:
         _set_status(state, agent, ev.AgentStatus.OFFLINE, now, out, reason="deactivated")
+    state.refresh(agent, gained_room=True)  # skills or capacity may fit other conversations
 
 
 def _set_status(
@@ -651,6 +700,7 @@ def _set_status(
     if status is agent.status:
         return
     agent.status = status
+    state.refresh(agent, gained_room=True)
     if status is ev.AgentStatus.AVAILABLE:
         agent.missed_offers = 0
         agent.idle_since = agent.idle_since if sum(agent.load.values()) else now
@@ -670,16 +720,14 @@ def _set_status(
         )
 
 
-def _has_room(agent: Agent) -> bool:
-    return any(agent.free(channel) > 0 for channel in agent.capacity)
-
-
-def _take_load(agent: Agent, conversation: Conversation) -> None:
+def _take_load(state: TenantState, agent: Agent, conversation: Conversation) -> None:
     agent.load[conversation.channel] = agent.load.get(conversation.channel, 0) + 1
     agent.idle_since = None
+    state.refresh(agent)
 
 
-def _drop_load(agent: Agent, conversation: Conversation, now: datetime) -> None:
+def _drop_load(state: TenantState, agent: Agent, conversation: Conversation, now: datetime) -> None:
     agent.load[conversation.channel] = max(0, agent.load.get(conversation.channel, 0) - 1)
     if not any(agent.load.values()):
         agent.idle_since = now
+    state.refresh(agent, gained_room=True)

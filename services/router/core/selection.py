@@ -36,6 +36,16 @@ def is_eligible(
     )
 
 
+def could_serve(agent: Agent, queue: Queue) -> bool:
+    """Whether the agent may take some of the queue's conversations: they hold its skills,
+    or its bullseye rings relax them (past the last ring, anyone may)."""
+    if queue.config.relax_after_s:
+        return True
+    return all(
+        agent.skills.get(skill, 0) >= level for skill, level in queue.config.required_skills.items()
+    )
+
+
 class Selection(Protocol):
     """Picks one of the eligible agents; other tools' policies plug in here for comparison."""
 

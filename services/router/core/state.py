@@ -7,6 +7,7 @@ change is paired with the events that report it.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -134,6 +135,11 @@ class Queue:
         """Waiting conversation ids, best first (a copy: callers may offer as they go)."""
         return [entry[2] for entry in self._order]
 
+    def __iter__(self) -> Iterator[str]:
+        """Waiting conversation ids, best first, without a copy: do not change the queue
+        while iterating."""
+        return (entry[2] for entry in self._order)
+
     def __len__(self) -> int:
         return len(self._order)
 
@@ -159,6 +165,23 @@ class TenantState:
     contacts: dict[str, list[datetime]] = field(default_factory=dict)
     # Offer id -> conversation id, for offers not yet accepted, declined or expired.
     offers: dict[str, str] = field(default_factory=dict)
+    # Agents who take work and have room on some channel (an ordered set).
+    ready: dict[str, None] = field(default_factory=dict)
+    # What changed during one decision, for the matching at its end: conversations that
+    # started waiting, agents who gained room, and whether to look at everything (time
+    # passed or the configuration changed). Empty between decisions; never stored.
+    newly_waiting: list[str] = field(default_factory=list)
+    newly_free: dict[str, None] = field(default_factory=dict)
+    rescan: bool = False
+
+    def refresh(self, agent: Agent, *, gained_room: bool = False) -> None:
+        """Keep `ready` true to the agent's status and load after any change to them."""
+        if agent.takes_work and any(agent.free(channel) > 0 for channel in agent.capacity):
+            self.ready[agent.agent_id] = None
+            if gained_room:
+                self.newly_free[agent.agent_id] = None
+        else:
+            self.ready.pop(agent.agent_id, None)
 
     @classmethod
     def restore(
@@ -191,4 +214,6 @@ class TenantState:
                 state.offers[conversation.offer.offer_id] = cid
             if conversation.stage is Stage.QUEUED and conversation.queue_id in state.queues:
                 state.queues[conversation.queue_id].push(conversation)
+        for agent in agents:
+            state.refresh(agent)
         return state
