@@ -8,6 +8,8 @@ for them (the router is work-conserving).
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +20,7 @@ from services.router.core.selection import (
     could_serve,
     is_eligible,
     omniroute_selection,
+    sticky_agent,
 )
 from services.router.core.state import Agent, Conversation, Offer, Queue, Stage, TenantState
 from shared import events as ev
@@ -402,14 +405,44 @@ class Router:
         if not is_open(queue.config, now):
             return
         reoffer_after_s = (state.rules or DEFAULT_RULES).reoffer_after_s
-        eligible = (
-            agent
-            for agent in map(state.agents.__getitem__, state.ready)
-            if is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s)
-        )
-        agent = self.selection(eligible, conversation, state, now)
+
+        def eligible(agent: Agent) -> bool:
+            return is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s)
+
+        if self.selection is omniroute_selection:
+            agent = _preferred_eligible(state, conversation, eligible, now)
+        else:
+            candidates = filter(eligible, map(state.agents.__getitem__, state.ready))
+            agent = self.selection(candidates, conversation, state, now)
         if agent is not None:
             _offer(state, conversation, agent, now, out)
+
+
+def _preferred_eligible(
+    state: TenantState,
+    conversation: Conversation,
+    eligible: Callable[[Agent], bool],
+    now: datetime,
+) -> Agent | None:
+    """omniroute_selection without looking at every free agent: the sticky agent, else the
+    first eligible agent in the heap of preferred agents."""
+    sticky = sticky_agent(state, conversation, now)
+    if sticky is not None and sticky.agent_id in state.ready and eligible(sticky):
+        return sticky
+    passed_over = []
+    chosen = None
+    while state.preferred:
+        entry = state.preferred[0]
+        if not state.is_current(entry):
+            heapq.heappop(state.preferred)
+        elif eligible(agent := state.agents[entry[2]]):
+            chosen = agent
+            break
+        else:
+            passed_over.append(heapq.heappop(state.preferred))
+    for entry in passed_over:
+        heapq.heappush(state.preferred, entry)
+    return chosen
 
 
 def _best_waiting_for(
@@ -700,7 +733,6 @@ def _set_status(
     if status is agent.status:
         return
     agent.status = status
-    state.refresh(agent, gained_room=True)
     if status is ev.AgentStatus.AVAILABLE:
         agent.missed_offers = 0
         agent.idle_since = agent.idle_since if sum(agent.load.values()) else now
@@ -710,6 +742,7 @@ def _set_status(
             conversation = state.conversations[conversation_id]
             if conversation.offer and conversation.offer.agent_id == agent.agent_id:
                 _withdraw_offer(state, conversation, now)
+    state.refresh(agent, gained_room=True)
     if reason is not None:
         out.append(
             Out(

@@ -46,6 +46,15 @@ def could_serve(agent: Agent, queue: Queue) -> bool:
     )
 
 
+def sticky_agent(state: TenantState, conversation: Conversation, now: datetime) -> Agent | None:
+    """The customer's previous agent, while the tenant's sticky window lasts."""
+    previous = state.last_agent.get(conversation.customer.id)
+    window = state.rules.sticky_window_s if state.rules else 0
+    if previous is None or (now - previous[1]).total_seconds() > window:
+        return None
+    return state.agents.get(previous[0])
+
+
 class Selection(Protocol):
     """Picks one of the eligible agents; other tools' policies plug in here for comparison."""
 
@@ -66,12 +75,9 @@ def omniroute_selection(
     candidates = list(eligible)
     if not candidates:
         return None
-    previous = state.last_agent.get(conversation.customer.id)
-    window = state.rules.sticky_window_s if state.rules else 0
-    if previous and (now - previous[1]).total_seconds() <= window:
-        for agent in candidates:
-            if agent.agent_id == previous[0]:
-                return agent
+    sticky = sticky_agent(state, conversation, now)
+    if sticky is not None and sticky in candidates:
+        return sticky
     return min(
         candidates,
         key=lambda agent: (

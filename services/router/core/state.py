@@ -7,6 +7,7 @@ change is paired with the events that report it.
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,8 @@ class Agent:
     load: dict[Channel, int] = field(default_factory=dict)
     idle_since: datetime | None = None
     missed_offers: int = 0
+    # Grows with every change to status or load, so older index entries are known stale.
+    version: int = 0
 
     def free(self, channel: Channel) -> int:
         return self.capacity.get(channel, 0) - self.load.get(channel, 0)
@@ -147,6 +150,12 @@ class Queue:
         return conversation_id in self._entries
 
 
+def _preference(agent: Agent) -> tuple[float, float, str, int]:
+    """Lowest occupancy first, then longest idle, then agent id (see selection.py)."""
+    idle = agent.idle_since.timestamp() if agent.idle_since else float("inf")
+    return (agent.occupancy, idle, agent.agent_id, agent.version)
+
+
 @dataclass(slots=True)
 class TenantState:
     tenant: str
@@ -165,8 +174,11 @@ class TenantState:
     contacts: dict[str, list[datetime]] = field(default_factory=dict)
     # Offer id -> conversation id, for offers not yet accepted, declined or expired.
     offers: dict[str, str] = field(default_factory=dict)
-    # Agents who take work and have room on some channel (an ordered set).
+    # Agents who take work and have room on some channel (an ordered set), and the same
+    # agents in the order the selection prefers them: a heap of (occupancy, idle since,
+    # agent id, version) whose entries of older versions are skipped when they surface.
     ready: dict[str, None] = field(default_factory=dict)
+    preferred: list[tuple[float, float, str, int]] = field(default_factory=list)
     # What changed during one decision, for the matching at its end: conversations that
     # started waiting, agents who gained room, and whether to look at everything (time
     # passed or the configuration changed). Empty between decisions; never stored.
@@ -175,13 +187,25 @@ class TenantState:
     rescan: bool = False
 
     def refresh(self, agent: Agent, *, gained_room: bool = False) -> None:
-        """Keep `ready` true to the agent's status and load after any change to them."""
+        """Keep the indexes of free agents true after any change to an agent."""
+        agent.version += 1
+        self._index(agent, gained_room=gained_room)
+
+    def _index(self, agent: Agent, *, gained_room: bool = False) -> None:
         if agent.takes_work and any(agent.free(channel) > 0 for channel in agent.capacity):
             self.ready[agent.agent_id] = None
+            heapq.heappush(self.preferred, _preference(agent))
             if gained_room:
                 self.newly_free[agent.agent_id] = None
         else:
             self.ready.pop(agent.agent_id, None)
+        if len(self.preferred) > 2 * len(self.ready) + 64:
+            self.preferred = [_preference(self.agents[agent_id]) for agent_id in self.ready]
+            heapq.heapify(self.preferred)
+
+    def is_current(self, entry: tuple[float, float, str, int]) -> bool:
+        agent = self.agents.get(entry[2])
+        return agent is not None and agent.version == entry[3] and entry[2] in self.ready
 
     @classmethod
     def restore(
@@ -215,5 +239,5 @@ class TenantState:
             if conversation.stage is Stage.QUEUED and conversation.queue_id in state.queues:
                 state.queues[conversation.queue_id].push(conversation)
         for agent in agents:
-            state.refresh(agent)
+            state._index(agent)
         return state
