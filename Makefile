@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test check lint pytest schema clean
+.PHONY: run test check lint pytest schema bench clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -35,3 +35,7 @@ schema: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .cache .omniroute .mypy_cache .ruff_cache .pytest_cache
+
+bench: $(INSTALLED)
+	$(VENV)/bin/python -m bench.core_decisions
+	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.router_service

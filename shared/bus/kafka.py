@@ -10,6 +10,7 @@ when the handler says the records are done.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
@@ -95,6 +96,20 @@ class KafkaBus:
             raise RuntimeError("KafkaBus is not started")
         value = to_bytes(topic, event, self.max_record_bytes)
         await self._producer.send_and_wait(self.topic_prefix + topic, value, key=key.encode())
+
+    async def publish_many(self, records: Sequence[tuple[str, str, bytes]]) -> None:
+        if self._producer is None:
+            raise RuntimeError("KafkaBus is not started")
+        values = [
+            (topic, key, to_bytes(topic, value, self.max_record_bytes))
+            for topic, key, value in records
+        ]
+        # The idempotent producer keeps the order of sends per partition, retries included.
+        acks = [
+            await self._producer.send(self.topic_prefix + topic, value, key=key.encode())
+            for topic, key, value in values
+        ]
+        await asyncio.gather(*acks)
 
     def subscribe(self, topics: Sequence[str], group: str) -> KafkaSubscription:
         return KafkaSubscription(

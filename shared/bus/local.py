@@ -77,6 +77,23 @@ class LocalBus:
         async with self._appended:
             self._appended.notify_all()
 
+    async def publish_many(self, records: Sequence[tuple[str, str, bytes]]) -> None:
+        rows = [
+            (topic, key, to_bytes(topic, value, self.max_record_bytes), time.time())
+            for topic, key, value in records
+        ]
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.executemany(
+                "INSERT INTO records (topic, key, value, appended_at) VALUES (?, ?, ?, ?)", rows
+            )
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+        await self.db.execute("COMMIT")
+        async with self._appended:
+            self._appended.notify_all()
+
     def subscribe(self, topics: Sequence[str], group: str) -> LocalSubscription:
         return LocalSubscription(self, tuple(topics), group)
 

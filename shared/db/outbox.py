@@ -24,18 +24,22 @@ async def relay_once(sessions: async_sessionmaker[AsyncSession], bus: Bus, *, li
     """Publish up to `limit` outbox records; returns how many."""
     async with sessions() as session, session.begin():
         # FOR UPDATE (PostgreSQL) keeps a second relay from publishing the same rows
-        # out of order; SQLite ignores it and serialises writers anyway.
+        # out of order; SQLite ignores it and serialises writers anyway. Plain rows, not
+        # ORM objects: the relay moves thousands a second.
         rows = (
-            await session.scalars(
-                select(OutboxRecord).order_by(OutboxRecord.id).limit(limit).with_for_update()
+            await session.execute(
+                select(OutboxRecord.id, OutboxRecord.topic, OutboxRecord.key, OutboxRecord.value)
+                .order_by(OutboxRecord.id)
+                .limit(limit)
+                .with_for_update()
             )
         ).all()
-        for row in rows:
-            await bus.publish(row.topic, row.key, row.value)
-        if rows:
-            await session.execute(
-                delete(OutboxRecord).where(OutboxRecord.id.in_([row.id for row in rows]))
-            )
+        if not rows:
+            return 0
+        await bus.publish_many([(topic, key, value) for _, topic, key, value in rows])
+        await session.execute(
+            delete(OutboxRecord).where(OutboxRecord.id.in_([row[0] for row in rows]))
+        )
     OUTBOX_PUBLISHED.inc(len(rows))
     return len(rows)
 
@@ -46,7 +50,7 @@ async def relay(
     *,
     stop: asyncio.Event,
     idle_s: float = 0.05,
-    limit: int = 200,
+    limit: int = 2000,
 ) -> None:
     """Relay until `stop` is set, then drain what is left."""
     while True:

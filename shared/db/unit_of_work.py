@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models import OutboxRecord
@@ -20,6 +21,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._events: list[dict[str, object]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -29,6 +31,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
+        self._events = []
         return self
 
     async def __aexit__(
@@ -43,7 +46,11 @@ class UnitOfWork:
 
     def emit(self, topic: str, envelope: Envelope) -> None:
         """Queue an event for the bus; it leaves only if this unit of work commits."""
-        self.session.add(OutboxRecord(topic=topic, key=envelope.tenant, value=encode(envelope)))
+        self._events.append({"topic": topic, "key": envelope.tenant, "value": encode(envelope)})
 
     async def commit(self) -> None:
+        if self._events:
+            # One multi-row insert: a router batch emits thousands of events.
+            await self.session.execute(insert(OutboxRecord), self._events)
+            self._events = []
         await self.session.commit()

@@ -123,3 +123,13 @@ async def test_an_oversized_record_is_refused_and_not_published(make_bus: BusFac
         [record] = await take(subscription, 1)
         await nothing_more(subscription, wait_s=1)
     assert record.value == b"small"
+
+
+async def test_many_records_published_together_keep_their_order(make_bus: BusFactory) -> None:
+    bus = await make_bus()
+    await bus.publish_many([(INBOUND, "acme", f"m{i}".encode()) for i in range(300)])
+
+    async with bus.subscribe([INBOUND], "g1") as subscription:
+        records = await take(subscription, 300)
+
+    assert [r.value for r in records] == [f"m{i}".encode() for i in range(300)]

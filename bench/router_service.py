@@ -1,0 +1,156 @@
+"""Router service throughput on Kafka and PostgreSQL, against a raw aiokafka loop.
+
+    bash deploy/local/with-deps.sh .venv/bin/python -m bench.router_service [--messages 5000]
+
+Both read the same number of pre-published records from the same broker and
+write one or more records per input with acks=all, committing as they go:
+
+- baseline: a bare aiokafka consume-and-produce loop (no validation, no state);
+- router: the router service (validation, routing decisions, one PostgreSQL
+  transaction per batch with state, offsets and outbox, and the relay that
+  publishes the outbox).
+
+Prints records per second of each and their ratio, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import func, select
+
+from services.router.service import GROUP, RouterService
+from shared import events as ev
+from shared.bus.kafka import KafkaBus
+from shared.config import Settings
+from shared.db.migrate import upgrade_async
+from shared.db.models import OutboxRecord, RouterOffset
+from shared.db.outbox import relay
+from shared.runtime import bootstrap
+
+AGENTS = 200
+
+
+def message(n: int) -> ev.Envelope:
+    return ev.Envelope.wrap(
+        ev.MessageReceived(
+            channel=ev.Channel.CHAT,
+            provider="bench",
+            provider_message_id=f"m{n}",
+            thread_key=f"session-{n}",
+            customer=ev.Customer(id=f"visitor-{n}"),
+            text="Hi, I was charged twice for my order and want a refund",
+        ),
+        tenant=f"tenant{n % 4}",
+        key=f"session-{n}",
+    )
+
+
+async def raw_loop(bootstrap_servers: str, messages: int) -> float:
+    source, sink = f"bench.raw.{uuid.uuid4().hex[:8]}", f"bench.out.{uuid.uuid4().hex[:8]}"
+    bus = KafkaBus(bootstrap_servers, topics=[source, sink], partitions=6)
+    await bus.start()
+    for n in range(messages):
+        await bus.publish(source, f"tenant{n % 4}", message(n))
+    await bus.close()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+    )
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap_servers,
+        group_id="bench-raw",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await producer.start()
+    await consumer.start()
+    done = 0
+    started = time.perf_counter()
+    while done < messages:
+        batches = await consumer.getmany(timeout_ms=500, max_records=500)
+        for records in batches.values():
+            sends = [await producer.send(sink, r.value, key=r.key) for r in records]
+            await asyncio.gather(*sends)
+            done += len(records)
+        await consumer.commit()
+    elapsed = time.perf_counter() - started
+    await consumer.stop()
+    await producer.stop()
+    return messages / elapsed
+
+
+async def router_loop(bootstrap_servers: str, database_url: str, messages: int) -> float:
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    await upgrade_async(database_url)
+    bus = KafkaBus(bootstrap_servers, topic_prefix=prefix, partitions=6)
+    runtime = bootstrap(Settings(database_url=database_url), bus=bus)
+    await bus.start()
+    setup = 0
+    for tenant in range(4):
+        config: list[tuple[str, ev.Payload]] = [
+            (ev.CONFIG, ev.QueueUpserted(queue_id="general", name="General", auto_accept=True)),
+            (ev.CONFIG, ev.RoutingRulesChanged(default_queue_id="general")),
+        ]
+        for a in range(AGENTS // 4):
+            config.append(
+                (ev.CONFIG, ev.AgentUpserted(agent_id=f"a{a}", name="A", capacity={"chat": 3}))
+            )
+            config.append(
+                (
+                    ev.AGENT_EVENTS,
+                    ev.AgentStatusChanged(agent_id=f"a{a}", status=ev.AgentStatus.AVAILABLE),
+                )
+            )
+        for topic, payload in config:
+            envelope = ev.Envelope.wrap(payload, tenant=f"tenant{tenant}", key="k")
+            await bus.publish(topic, f"tenant{tenant}", envelope)
+            setup += 1
+    for n in range(messages):
+        await bus.publish(ev.INBOUND, f"tenant{n % 4}", message(n))
+
+    service = RouterService(runtime)
+    started = time.perf_counter()
+    workers = [
+        asyncio.create_task(service.consume()),
+        asyncio.create_task(relay(runtime.sessions, bus, stop=runtime.stop)),
+    ]
+    while True:
+        async with runtime.sessions() as session:
+            applied = await session.scalar(
+                select(func.coalesce(func.sum(RouterOffset.next_offset), 0)).where(
+                    RouterOffset.grp == GROUP
+                )
+            )
+            pending = await session.scalar(select(func.count()).select_from(OutboxRecord))
+        if applied == setup + messages and pending == 0:
+            break
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    runtime.stop.set()
+    await asyncio.gather(*workers)
+    await bus.close()
+    await runtime.engine.dispose()
+    return (setup + messages) / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    args = parser.parse_args()
+    kafka = os.environ["OMNIROUTE_TEST_KAFKA"]
+    database = os.environ["OMNIROUTE_TEST_DATABASE_URL"]
+    raw = await raw_loop(kafka, args.messages)
+    routed = await router_loop(kafka, database, args.messages)
+    print(f"raw aiokafka consume-and-produce loop: {raw:>9,.0f} records/s")
+    print(f"router service (Kafka + PostgreSQL):   {routed:>9,.0f} records/s")
+    print(f"ratio router / raw:                    {routed / raw:>9.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
