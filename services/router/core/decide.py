@@ -134,19 +134,17 @@ class Router:
         conversation.last_provider_message_id = message.provider_message_id
         if message.channel is ev.Channel.EMAIL:
             state.email_ids[message.provider_message_id] = conversation.conversation_id
-        out.append(
-            Out(
-                ev.ROUTING,
-                conversation.conversation_id,
-                ev.MessageAppended(
-                    conversation_id=conversation.conversation_id,
-                    message_id=event_id,
-                    sender=ev.Sender.CUSTOMER,
-                    text=message.text,
-                    attachments=message.attachments,
-                    provider_message_id=message.provider_message_id,
-                ),
-            )
+        _routing(
+            out,
+            conversation.conversation_id,
+            ev.MessageAppended(
+                conversation_id=conversation.conversation_id,
+                message_id=event_id,
+                sender=ev.Sender.CUSTOMER,
+                text=message.text,
+                attachments=message.attachments,
+                provider_message_id=message.provider_message_id,
+            ),
         )
         # A message for a conversation already queued, offered, assigned or with the bot
         # goes to whoever has it; it never queues again.
@@ -197,36 +195,32 @@ class Router:
         state.conversations[event_id] = conversation
         state.threads[(message.channel, message.thread_key)] = event_id
         cid = conversation.conversation_id
-        out.append(
-            Out(
-                ev.ROUTING,
-                cid,
-                ev.ConversationOpened(
-                    conversation_id=cid,
-                    channel=message.channel,
-                    provider=message.provider,
-                    thread_key=message.thread_key,
-                    customer=message.customer,
-                ),
-            )
+        _routing(
+            out,
+            cid,
+            ev.ConversationOpened(
+                conversation_id=cid,
+                channel=message.channel,
+                provider=message.provider,
+                thread_key=message.thread_key,
+                customer=message.customer,
+            ),
         )
-        out.append(
-            Out(
-                ev.ROUTING,
-                cid,
-                ev.ComplexityScored(
-                    conversation_id=cid,
-                    score=assessment.score,
-                    tier=assessment.tier,
-                    route="bot" if conversation.stage is Stage.BOT else "agent",
-                    intents=assessment.intents,
-                    language=assessment.language,
-                    reasons=assessment.reasons,
-                ),
-            )
+        _routing(
+            out,
+            cid,
+            ev.ComplexityScored(
+                conversation_id=cid,
+                score=assessment.score,
+                tier=assessment.tier,
+                route="bot" if conversation.stage is Stage.BOT else "agent",
+                intents=assessment.intents,
+                language=assessment.language,
+                reasons=assessment.reasons,
+            ),
         )
         if conversation.stage is Stage.BOT:
-            out.append(Out(ev.ROUTING, cid, ev.HandedToBot(conversation_id=cid)))
+            _routing(out, cid, ev.HandedToBot(conversation_id=cid))
         return conversation
 
     def _customer_left(
@@ -239,14 +233,12 @@ class Router:
         waited = (now - (conversation.queued_at or conversation.opened_at)).total_seconds()
         _release(state, conversation, now)
         _forget(state, conversation, Stage.ABANDONED)
-        out.append(
-            Out(
-                ev.ROUTING,
-                conversation.conversation_id,
-                ev.ConversationAbandoned(
-                    conversation_id=conversation.conversation_id, waited_s=max(0.0, waited)
-                ),
-            )
+        _routing(
+            out,
+            conversation.conversation_id,
+            ev.ConversationAbandoned(
+                conversation_id=conversation.conversation_id, waited_s=max(0.0, waited)
+            ),
         )
 
     def _accept(
@@ -276,17 +268,15 @@ class Router:
             return
         _withdraw_offer(state, conversation, now)
         conversation.passed_by[agent_id] = now
-        out.append(
-            Out(
-                ev.ROUTING,
-                conversation.conversation_id,
-                ev.OfferDeclined(
-                    offer_id=offer_id,
-                    conversation_id=conversation.conversation_id,
-                    agent_id=agent_id,
-                    reason=reason,
-                ),
-            )
+        _routing(
+            out,
+            conversation.conversation_id,
+            ev.OfferDeclined(
+                offer_id=offer_id,
+                conversation_id=conversation.conversation_id,
+                agent_id=agent_id,
+                reason=reason,
+            ),
         )
 
     def _expire_offers(self, state: TenantState, now: datetime, out: list[Out]) -> None:
@@ -302,16 +292,14 @@ class Router:
         offer = conversation.offer
         _withdraw_offer(state, conversation, now)
         conversation.passed_by[offer.agent_id] = now
-        out.append(
-            Out(
-                ev.ROUTING,
-                conversation.conversation_id,
-                ev.OfferExpired(
-                    offer_id=offer.offer_id,
-                    conversation_id=conversation.conversation_id,
-                    agent_id=offer.agent_id,
-                ),
-            )
+        _routing(
+            out,
+            conversation.conversation_id,
+            ev.OfferExpired(
+                offer_id=offer.offer_id,
+                conversation_id=conversation.conversation_id,
+                agent_id=offer.agent_id,
+            ),
         )
         agent = state.agents.get(offer.agent_id)
         if agent is None:
@@ -342,17 +330,15 @@ class Router:
         _release(state, conversation, now)
         if from_agent:
             conversation.passed_by[from_agent] = now
-        out.append(
-            Out(
-                ev.ROUTING,
-                conversation.conversation_id,
-                ev.ConversationTransferred(
-                    conversation_id=conversation.conversation_id,
-                    from_agent_id=from_agent,
-                    to_queue_id=transfer.to_queue_id,
-                    to_agent_id=transfer.to_agent_id,
-                ),
-            )
+        _routing(
+            out,
+            conversation.conversation_id,
+            ev.ConversationTransferred(
+                conversation_id=conversation.conversation_id,
+                from_agent_id=from_agent,
+                to_queue_id=transfer.to_queue_id,
+                to_agent_id=transfer.to_agent_id,
+            ),
         )
         if target is not None:
             conversation.passed_by.pop(target.agent_id, None)
@@ -463,6 +449,11 @@ def _best_waiting_for(
 # State changes shared by several inputs
 
 
+def _routing(out: list[Out], key: str, data: ev.Payload) -> None:
+    """Record a routing decision, keyed by the conversation or agent it is about."""
+    out.append(Out(ev.ROUTING, key, data))
+
+
 def _thread_of(state: TenantState, message: ev.MessageReceived) -> Conversation | None:
     conversation_id = state.threads.get((message.channel, message.thread_key))
     if conversation_id is None and message.channel is ev.Channel.EMAIL:
@@ -508,17 +499,15 @@ def _enqueue(
     conversation.queued_at = conversation.queued_at or now
     queue.push(conversation)
     state.newly_waiting.append(conversation.conversation_id)
-    out.append(
-        Out(
-            ev.ROUTING,
-            conversation.conversation_id,
-            ev.ConversationQueued(
-                conversation_id=conversation.conversation_id,
-                queue_id=queue.config.queue_id,
-                priority=conversation.priority,
-                reason=reason,
-            ),
-        )
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.ConversationQueued(
+            conversation_id=conversation.conversation_id,
+            queue_id=queue.config.queue_id,
+            priority=conversation.priority,
+            reason=reason,
+        ),
     )
     if queue.config.closed_message and not is_open(queue.config, now):
         out.append(_delivery(conversation, queue.config.closed_message))
@@ -540,18 +529,16 @@ def _offer(
     conversation.stage = Stage.OFFERED
     conversation.offer = Offer(offer_id, agent.agent_id, expires_at)
     state.offers[offer_id] = conversation.conversation_id
-    out.append(
-        Out(
-            ev.ROUTING,
-            conversation.conversation_id,
-            ev.OfferCreated(
-                offer_id=offer_id,
-                conversation_id=conversation.conversation_id,
-                agent_id=agent.agent_id,
-                queue_id=queue.config.queue_id,
-                expires_at=expires_at,
-            ),
-        )
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.OfferCreated(
+            offer_id=offer_id,
+            conversation_id=conversation.conversation_id,
+            agent_id=agent.agent_id,
+            queue_id=queue.config.queue_id,
+            expires_at=expires_at,
+        ),
     )
 
 
@@ -568,17 +555,15 @@ def _assign(
     state.last_agent[conversation.customer.id] = (agent_id, now)
     if agent := state.agents.get(agent_id):
         agent.missed_offers = 0
-    out.append(
-        Out(
-            ev.ROUTING,
-            conversation.conversation_id,
-            ev.ConversationAssigned(
-                conversation_id=conversation.conversation_id,
-                agent_id=agent_id,
-                queue_id=conversation.queue_id,
-                offer_id=offer_id,
-            ),
-        )
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.ConversationAssigned(
+            conversation_id=conversation.conversation_id,
+            agent_id=agent_id,
+            queue_id=conversation.queue_id,
+            offer_id=offer_id,
+        ),
     )
 
 
@@ -631,16 +616,14 @@ def _close(
 ) -> None:
     _release(state, conversation, now)
     _forget(state, conversation, Stage.CLOSED)
-    out.append(
-        Out(
-            ev.ROUTING,
-            conversation.conversation_id,
-            ev.ConversationClosed(
-                conversation_id=conversation.conversation_id,
-                disposition=disposition,
-                closed_by=closed_by,
-            ),
-        )
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.ConversationClosed(
+            conversation_id=conversation.conversation_id,
+            disposition=disposition,
+            closed_by=closed_by,
+        ),
     )
 
 
@@ -681,19 +664,17 @@ def _reply(state: TenantState, reply: ev.ReplySent, event_id: str, out: list[Out
     if not holds:
         return
     cid = conversation.conversation_id
-    out.append(
-        Out(
-            ev.ROUTING,
-            cid,
-            ev.MessageAppended(
-                conversation_id=cid,
-                message_id=event_id,
-                sender=reply.sender,
-                agent_id=reply.agent_id,
-                text=reply.text,
-                attachments=reply.attachments,
-            ),
-        )
+    _routing(
+        out,
+        cid,
+        ev.MessageAppended(
+            conversation_id=cid,
+            message_id=event_id,
+            sender=reply.sender,
+            agent_id=reply.agent_id,
+            text=reply.text,
+            attachments=reply.attachments,
+        ),
     )
     out.append(_delivery(conversation, reply.text))
 
@@ -744,12 +725,10 @@ def _set_status(
                 _withdraw_offer(state, conversation, now)
     state.refresh(agent, gained_room=True)
     if reason is not None:
-        out.append(
-            Out(
-                ev.ROUTING,
-                agent.agent_id,
-                ev.AgentStatusChanged(agent_id=agent.agent_id, status=status, reason=reason),
-            )
+        _routing(
+            out,
+            agent.agent_id,
+            ev.AgentStatusChanged(agent_id=agent.agent_id, status=status, reason=reason),
         )
 
 
