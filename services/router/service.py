@@ -80,8 +80,9 @@ class RouterService:
         while not self.runtime.stop.is_set():
             await sleep_unless(self.runtime.stop, TICK_S)
             now = utcnow()
-            for tenant in list(self.states):
-                await self._transaction([], {tenant: [(None, Tick(now))]})
+            for tenant, (state, _) in list(self.states.items()):
+                if state.offers or any(state.queues.values()):  # else time changes nothing
+                    await self._transaction([], {tenant: [(None, Tick(now))]})
 
     async def apply(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
