@@ -3,8 +3,13 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TelegramBot(BaseModel):
+    tenant: str
+    secret_token: SecretStr
 
 
 class Settings(BaseSettings):
@@ -38,6 +43,25 @@ class Settings(BaseSettings):
         1_000_000, ge=1024, description="Largest event record the bus accepts, in bytes."
     )
     demo_tenant: str = Field("demo", description="Tenant id that `omniroute run` creates.")
+    max_webhook_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest webhook body accepted (413 above)."
+    )
+    meta_app_secret: SecretStr | None = Field(
+        None, description="Meta app secret: checks X-Hub-Signature-256 on /webhooks/meta."
+    )
+    meta_verify_token: SecretStr | None = Field(
+        None, description="The hub.verify_token Meta sends when the webhook is subscribed."
+    )
+    meta_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: Page, Instagram account or WhatsApp phone number id -> tenant, "
+        'e.g. `{"106540352242922": "acme"}`.',
+    )
+    telegram_bots: dict[str, TelegramBot] = Field(
+        default_factory=dict,
+        description="JSON: bot id in /webhooks/telegram/{bot_id} -> tenant and the webhook "
+        'secret_token, e.g. `{"support": {"tenant": "acme", "secret_token": "..."}}`.',
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -83,7 +83,7 @@ class Customer(Payload):
 class Attachment(Payload):
     name: str
     content_type: str
-    size_bytes: int = Field(ge=0)
+    size_bytes: int | None = Field(None, ge=0, description="None when the provider does not say.")
     url: str | None = None
 
 

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter, FastAPI
 
+from services.channels.providers import meta, telegram
 from shared.runtime import Runtime, service_app
 
-# Provider webhooks and the web chat API join this list, one router per provider.
-ROUTERS: list[APIRouter] = []
+# One router per provider.
+ROUTERS: list[APIRouter] = [meta.router, telegram.router]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -1,0 +1,78 @@
+"""Telegram Bot API: POST /webhooks/telegram/{bot_id}.
+
+The bot's webhook is set with a secret_token, which Telegram sends back in
+X-Telegram-Bot-Api-Secret-Token on every update. `message` and `edited_message`
+updates are routed (an edit under its own id, so the agent sees the new text);
+the thread is the chat id. Other update kinds are acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from services.channels.webhooks import RuntimeDep, accept, read_body, same_secret
+from shared.events import Attachment, Channel, Customer, MessageReceived
+
+router = APIRouter(tags=["webhooks"])
+
+PROVIDER = "telegram"
+_FILES = ("document", "audio", "video", "voice", "animation", "sticker")
+
+
+@router.post("/webhooks/telegram/{bot_id}")
+async def receive(bot_id: str, request: Request, runtime: RuntimeDep) -> dict[str, int]:
+    bot = runtime.settings.telegram_bots.get(bot_id)
+    if bot is None:
+        raise HTTPException(404, f"no Telegram bot {bot_id!r} is configured")
+    token = request.headers.get("x-telegram-bot-api-secret-token")
+    if not same_secret(token, bot.secret_token.get_secret_value()):
+        raise HTTPException(403, "X-Telegram-Bot-Api-Secret-Token does not match")
+    body = await read_body(request, runtime.settings.max_webhook_bytes)
+    try:
+        message = parse(json.loads(body))
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise HTTPException(400, f"not a Telegram update: {error}") from None
+    if message is None:
+        return {"accepted": 0}
+    await accept(runtime, bot.tenant, [message])
+    return {"accepted": 1}
+
+
+def parse(update: dict[str, Any]) -> MessageReceived | None:
+    edited = "edited_message" in update
+    message = update.get("edited_message") if edited else update.get("message")
+    if not message:
+        return None
+    sender = message.get("from", {})
+    chat_id = str(message["chat"]["id"])
+    attachments = [
+        Attachment(
+            name=item.get("file_name") or kind,
+            content_type=item.get("mime_type") or kind,
+            size_bytes=item.get("file_size"),
+        )
+        for kind in _FILES
+        if isinstance(item := message.get(kind), dict)
+    ]
+    if message.get("photo"):  # sizes of one photo: keep the largest
+        largest = max(message["photo"], key=lambda size: size.get("file_size") or 0)
+        attachments.append(
+            Attachment(name="photo", content_type="image/jpeg", size_bytes=largest.get("file_size"))
+        )
+    name = " ".join(filter(None, (sender.get("first_name"), sender.get("last_name")))) or None
+    message_id = f"{chat_id}:{message['message_id']}"
+    return MessageReceived(
+        channel=Channel.TELEGRAM,
+        provider=PROVIDER,
+        provider_message_id=f"{message_id}:edit:{message['edit_date']}" if edited else message_id,
+        thread_key=chat_id,
+        customer=Customer(
+            id=str(sender.get("id", chat_id)), name=name, handle=sender.get("username")
+        ),
+        text=message.get("text") or message.get("caption") or "",
+        attachments=tuple(attachments),
+        language_hint=sender.get("language_code"),
+    )

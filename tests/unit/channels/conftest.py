@@ -1,0 +1,55 @@
+"""The channels app on a LocalBus in a temporary directory, as providers would call it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.channels.app import create_app
+from shared.bus.local import LocalBus
+from shared.config import Settings
+from shared.events import INBOUND, Envelope, MessageReceived, decode
+from shared.runtime import bootstrap
+from tests.asgi import serve
+
+APP_SECRET = "meta-app-secret"
+VERIFY_TOKEN = "verify-me"
+TELEGRAM_SECRET = "tg-secret-123"
+
+
+@dataclass
+class Channels:
+    client: httpx.AsyncClient
+    bus: LocalBus
+
+    async def inbound(self) -> list[Envelope]:
+        async with self.bus.subscribe([INBOUND], "test") as subscription:
+            records = await subscription.fetch(timeout_s=0)
+        return [decode(record.value, topic=INBOUND) for record in records]
+
+    async def messages(self) -> list[MessageReceived]:
+        return [e.data for e in await self.inbound() if isinstance(e.data, MessageReceived)]
+
+
+@pytest.fixture
+async def channels(tmp_path: Path) -> AsyncIterator[Channels]:
+    settings = Settings(
+        data_dir=tmp_path,
+        meta_app_secret=APP_SECRET,
+        meta_verify_token=VERIFY_TOKEN,
+        meta_accounts={"PAGE_1": "acme", "IG_1": "acme", "106540352242922": "globex"},
+        telegram_bots={"support": {"tenant": "acme", "secret_token": TELEGRAM_SECRET}},
+        max_webhook_bytes=64 * 1024,
+    )
+    bus = LocalBus(tmp_path / "bus.sqlite3")
+    runtime = bootstrap(settings, bus=bus)
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        yield Channels(client, bus)
+
+
+Post = Callable[..., object]

@@ -1,0 +1,195 @@
+"""/webhooks/meta as Meta calls it: subscription check, signatures, batches, receipts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from services.channels.webhooks import hmac_sha256_hex
+from shared.events import Channel
+from tests.unit.channels.conftest import APP_SECRET, VERIFY_TOKEN, Channels
+
+
+async def post(
+    channels: Channels, payload: dict[str, Any], *, secret: str = APP_SECRET
+) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    return await channels.client.post(
+        "/webhooks/meta",
+        content=body,
+        headers={
+            "content-type": "application/json",
+            "x-hub-signature-256": "sha256=" + hmac_sha256_hex(secret, body),
+        },
+    )
+
+
+def messenger(
+    *events: dict[str, Any], kind: str = "page", account: str = "PAGE_1"
+) -> dict[str, Any]:
+    return {
+        "object": kind,
+        "entry": [{"id": account, "time": 1458692752478, "messaging": list(events)}],
+    }
+
+
+def text_event(
+    mid: str, text: str, sender: str = "PSID_1", account: str = "PAGE_1"
+) -> dict[str, Any]:
+    return {
+        "sender": {"id": sender},
+        "recipient": {"id": account},
+        "timestamp": 1458692752478,
+        "message": {"mid": mid, "text": text},
+    }
+
+
+WHATSAPP = {
+    "object": "whatsapp_business_account",
+    "entry": [
+        {
+            "id": "102290129340398",
+            "changes": [
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {
+                            "display_phone_number": "15550783881",
+                            "phone_number_id": "106540352242922",
+                        },
+                        "contacts": [
+                            {"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}
+                        ],
+                        "messages": [
+                            {
+                                "from": "16505551234",
+                                "id": "wamid.HBgLMTY1MDM4",
+                                "timestamp": "1749416383",
+                                "type": "text",
+                                "text": {"body": "Does it come in another color?"},
+                            },
+                            {
+                                "from": "16505551234",
+                                "id": "wamid.HBgLMTY1MDM5",
+                                "timestamp": "1749416390",
+                                "type": "image",
+                                "image": {
+                                    "caption": "this one",
+                                    "mime_type": "image/jpeg",
+                                    "id": "m1",
+                                },
+                            },
+                        ],
+                    },
+                },
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"phone_number_id": "106540352242922"},
+                        "statuses": [{"id": "wamid.OUT", "status": "delivered"}],
+                    },
+                },
+            ],
+        }
+    ],
+}
+
+
+async def test_the_subscription_check_echoes_the_challenge_only_with_the_right_token(
+    channels: Channels,
+) -> None:
+    params = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": VERIFY_TOKEN,
+        "hub.challenge": "1158201444",
+    }
+    ok = await channels.client.get("/webhooks/meta", params=params)
+    assert (ok.status_code, ok.text, ok.headers["content-type"]) == (
+        200,
+        "1158201444",
+        "text/plain; charset=utf-8",
+    )
+    wrong = await channels.client.get("/webhooks/meta", params={**params, "hub.verify_token": "x"})
+    assert wrong.status_code == 403
+    assert wrong.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_wrong_or_missing_signature_is_refused_and_nothing_is_stored(
+    channels: Channels,
+) -> None:
+    payload = messenger(text_event("mid.1", "hello"))
+    assert (await post(channels, payload, secret="not-the-secret")).status_code == 401
+    unsigned = await channels.client.post("/webhooks/meta", json=payload)
+    assert unsigned.status_code == 401
+    assert await channels.inbound() == []
+
+
+async def test_each_customer_message_of_a_batch_becomes_one_event_and_receipts_are_not_routed(
+    channels: Channels,
+) -> None:
+    echo = {
+        **text_event("mid.echo", "our reply"),
+        "message": {"mid": "mid.echo", "is_echo": True, "text": "x"},
+    }
+    delivery = {
+        "sender": {"id": "PSID_1"},
+        "recipient": {"id": "PAGE_1"},
+        "delivery": {"watermark": 1},
+    }
+    read = {"sender": {"id": "PSID_1"}, "recipient": {"id": "PAGE_1"}, "read": {"watermark": 1}}
+    response = await post(
+        channels,
+        messenger(
+            text_event("mid.1", "hello"), echo, delivery, read, text_event("mid.2", "anyone?")
+        ),
+    )
+
+    assert response.status_code == 200 and response.json() == {"accepted": 2}
+    inbound = await channels.inbound()
+    assert [(e.tenant, e.data.text) for e in inbound] == [("acme", "hello"), ("acme", "anyone?")]  # type: ignore[attr-defined]
+    first = await channels.messages()
+    assert (first[0].channel, first[0].provider_message_id, first[0].thread_key) == (
+        Channel.MESSENGER,
+        "mid.1",
+        "PSID_1",
+    )
+
+
+async def test_instagram_messages_come_in_on_the_same_webhook(channels: Channels) -> None:
+    await post(
+        channels,
+        messenger(text_event("ig.1", "hola", account="IG_1"), kind="instagram", account="IG_1"),
+    )
+    [message] = await channels.messages()
+    assert (message.channel, message.text) == (Channel.INSTAGRAM, "hola")
+
+
+async def test_whatsapp_messages_with_contact_names_and_media_and_no_statuses(
+    channels: Channels,
+) -> None:
+    response = await post(channels, WHATSAPP)
+
+    assert response.json() == {"accepted": 2}
+    inbound = await channels.inbound()
+    assert {e.tenant for e in inbound} == {"globex"}
+    text, image = await channels.messages()
+    assert (text.channel, text.customer.name, text.customer.phone, text.text) == (
+        Channel.WHATSAPP,
+        "Sheena Nelson",
+        "16505551234",
+        "Does it come in another color?",
+    )
+    assert image.text == "this one"
+    assert [(a.name, a.content_type) for a in image.attachments] == [("image", "image/jpeg")]
+
+
+async def test_a_body_too_large_or_not_a_meta_payload_gets_a_clear_4xx(channels: Channels) -> None:
+    big = messenger(text_event("mid.big", "x" * 70_000))
+    assert (await post(channels, big)).status_code == 413
+    broken = await post(channels, {"entry": []})
+    assert broken.status_code == 400
+    assert "not a Meta webhook payload" in broken.json()["detail"]
