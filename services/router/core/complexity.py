@@ -8,12 +8,12 @@ seam where a trained model can replace the rules.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from shared.events import Channel
+from shared.language import detect, normalise
 
 Tier = Literal["low", "medium", "high"]
 
@@ -213,77 +213,6 @@ DEFAULT_URGENCY = (
     r"cuanto antes",
     r"lo antes posible",
 )
-_SPANISH = frozenset(
-    [
-        "el",
-        "la",
-        "los",
-        "las",
-        "de",
-        "del",
-        "que",
-        "y",
-        "en",
-        "un",
-        "una",
-        "por",
-        "para",
-        "con",
-        "no",
-        "mi",
-        "me",
-        "es",
-        "esta",
-        "estoy",
-        "hola",
-        "gracias",
-        "pero",
-        "porque",
-        "como",
-        "cuando",
-        "donde",
-        "quiero",
-        "tengo",
-        "puedo",
-        "ya",
-    ]
-)
-_ENGLISH = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "and",
-        "in",
-        "is",
-        "it",
-        "my",
-        "me",
-        "i",
-        "you",
-        "for",
-        "on",
-        "with",
-        "this",
-        "that",
-        "have",
-        "can",
-        "not",
-        "hello",
-        "hi",
-        "thanks",
-        "please",
-        "but",
-        "why",
-        "how",
-        "when",
-        "where",
-        "want",
-    ]
-)
-
 INTENT_REASONS = {
     "fraud": "mentions fraud",
     "chargeback": "mentions a chargeback",
@@ -351,12 +280,6 @@ class Classifier(Protocol):
     def assess(self, message: Message) -> Assessment: ...
 
 
-def normalise(text: str) -> str:
-    """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
 
@@ -417,7 +340,7 @@ class RuleClassifier:
             score=score,
             tier=tier,
             intents=intents,
-            language=message.language_hint or _language(words),
+            language=message.language_hint or detect(message.text),
             reasons=tuple(reason for weight, reason in signals if weight),
         )
 
@@ -430,12 +353,6 @@ def _shouting(text: str) -> bool:
 
 def _questions(text: str) -> int:
     return max(text.count("?"), text.count("¿"))
-
-
-def _language(words: list[str]) -> str:
-    spanish = sum(word in _SPANISH for word in words)
-    english = sum(word in _ENGLISH for word in words)
-    return "es" if spanish > english else "en"
 
 
 def _plural(count: int, noun: str) -> str:

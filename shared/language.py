@@ -1,0 +1,40 @@
+"""A language hint for a customer's message, Spanish or English, from its common words.
+
+Channels attach it to every message; the router's classifier uses the same
+function, so both agree on what language a customer wrote in.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Frequent words that tell the two apart (accents removed, see `normalise`).
+SPANISH = frozenset(
+    {"el", "la", "los", "las", "de", "del", "que", "y", "en", "un", "una", "por", "para"}
+    | {"con", "no", "mi", "me", "es", "esta", "estoy", "hola", "gracias", "pero", "porque"}
+    | {"como", "cuando", "donde", "quiero", "tengo", "puedo", "ya", "buenos", "buenas"}
+)
+ENGLISH = frozenset(
+    {"the", "a", "an", "of", "to", "and", "in", "is", "it", "my", "me", "i", "you", "for"}
+    | {"on", "with", "this", "that", "have", "can", "not", "hello", "hi", "thanks", "please"}
+    | {"but", "why", "how", "when", "where", "want", "good", "morning"}
+)
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", normalise(text))
+
+
+def detect(text: str) -> str:
+    """'es' or 'en'; English when nothing tells (the wider default)."""
+    tokens = words(text)
+    spanish = sum(token in SPANISH for token in tokens)
+    english = sum(token in ENGLISH for token in tokens)
+    return "es" if spanish > english else "en"
