@@ -80,11 +80,13 @@ def _run_embedded(settings: Settings) -> int:
         ]
         print("\n".join(lines), file=sys.stderr, flush=True)
 
-    return _serve(settings, lambda runtime: create_app(runtime, on_ready=banner))
+    return _serve(settings, lambda runtime: create_app(runtime, on_ready=banner), embedded=True)
 
 
-def _serve(settings: Settings, create_app: Callable[[Runtime], FastAPI]) -> int:
-    app = create_app(bootstrap(settings))
+def _serve(
+    settings: Settings, create_app: Callable[[Runtime], FastAPI], *, embedded: bool = False
+) -> int:
+    app = create_app(bootstrap(settings, embedded=embedded))
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
     )

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         description="JSON: Page, Instagram account or WhatsApp phone number id -> tenant, "
         'e.g. `{"106540352242922": "acme"}`.',
     )
+    telegram_secret_token: SecretStr | None = Field(
+        None, description="In `omniroute run`: the secret_token of the demo tenant's bot `demo`."
+    )
     telegram_bots: dict[str, TelegramBot] = Field(
         default_factory=dict,
         description="JSON: bot id in /webhooks/telegram/{bot_id} -> tenant and the webhook "

@@ -37,6 +37,9 @@ class Runtime:
     bus: Bus
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # `omniroute run`: one process for one desk, whose provider accounts all belong to
+    # the demo tenant.
+    embedded: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -50,7 +53,7 @@ class Runtime:
             await connection.execute(text("SELECT 1"))
 
 
-def bootstrap(settings: Settings, *, bus: Bus | None = None) -> Runtime:
+def bootstrap(settings: Settings, *, bus: Bus | None = None, embedded: bool = False) -> Runtime:
     """Build the adapters from settings; tests pass their own bus here."""
     engine = create_engine(settings.effective_database_url)
     return Runtime(
@@ -58,6 +61,7 @@ def bootstrap(settings: Settings, *, bus: Bus | None = None) -> Runtime:
         bus=bus or build_bus(settings),
         engine=engine,
         sessions=session_factory(engine),
+        embedded=embedded,
     )
 
 

@@ -12,10 +12,27 @@ import hmac
 from collections.abc import Sequence
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, HTTPException, Request
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from shared.events import INBOUND, Envelope, MessageReceived
+from shared.db.models import ChannelMessage
+from shared.events import INBOUND, Envelope, MessageReceived, utcnow
+from shared.language import detect
 from shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+ACCEPTED = Counter(
+    "omniroute_webhook_messages_total", "Customer messages accepted from providers.", ["provider"]
+)
+REJECTED = Counter(
+    "omniroute_webhook_rejected_total",
+    "Webhook requests refused for a bad or missing signature or secret.",
+    ["provider"],
+)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -48,14 +65,68 @@ def hmac_sha256_hex(key: str, body: bytes) -> str:
     return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
-async def accept(runtime: Runtime, tenant: str, messages: Sequence[MessageReceived]) -> None:
-    """Publish the messages; raise 503 (the provider retries) if the bus cannot take them."""
-    envelopes = [
-        Envelope.wrap(message, tenant=tenant, key=message.thread_key) for message in messages
-    ]
+async def accept(runtime: Runtime, tenant: str, messages: Sequence[MessageReceived]) -> int:
+    """Publish the messages not accepted before; returns how many were new.
+
+    The ids are recorded in the same transaction that is committed only after the bus
+    acknowledged, so a redelivery after a restart is accepted once, and a failure leaves
+    nothing half-written: 503, and the provider's retry goes through.
+    """
+    # One message per provider id, even if a payload repeats one.
+    unique = {message.provider_message_id: message for message in messages}
+    if not unique:
+        return 0
+    provider = messages[0].provider
     try:
-        await runtime.bus.publish_many(
-            [(INBOUND, tenant, envelope.model_dump_json().encode()) for envelope in envelopes]
-        )
+        async with runtime.sessions() as session, session.begin():
+            seen = set(
+                await session.scalars(
+                    select(ChannelMessage.provider_message_id).where(
+                        ChannelMessage.provider == provider,
+                        ChannelMessage.provider_message_id.in_(list(unique)),
+                    )
+                )
+            )
+            fresh = [message for key, message in unique.items() if key not in seen]
+            if not fresh:
+                return 0
+            now = utcnow()
+            session.add_all(
+                ChannelMessage(
+                    provider=m.provider, provider_message_id=m.provider_message_id, accepted_at=now
+                )
+                for m in fresh
+            )
+            await session.flush()
+            await runtime.bus.publish_many(
+                [(INBOUND, tenant, encode(_with_language(m), tenant)) for m in fresh]
+            )
+    except IntegrityError:
+        return 0  # the same delivery is being accepted concurrently: it counts there
     except Exception as error:
+        log.warning("channels.accept_failed", error=repr(error))
         raise HTTPException(503, "messages could not be stored; please retry") from error
+    ACCEPTED.labels(provider).inc(len(fresh))
+    return len(fresh)
+
+
+def _with_language(message: MessageReceived) -> MessageReceived:
+    hint = (message.language_hint or "")[:2].lower()
+    if hint not in ("es", "en"):
+        hint = detect(message.text)
+    return message.model_copy(update={"language_hint": hint})
+
+
+def encode(message: MessageReceived, tenant: str) -> bytes:
+    return Envelope.wrap(message, tenant=tenant, key=message.thread_key).model_dump_json().encode()
+
+
+def reject(provider: str, status: int, reason: str) -> HTTPException:
+    """Refuse a request whose signature or secret does not check, and count it."""
+    REJECTED.labels(provider).inc()
+    return HTTPException(status, reason)
+
+
+def missing(setting: str) -> HTTPException:
+    """A provider endpoint never accepts unsigned input: without its secret it is closed."""
+    return HTTPException(503, f"{setting} is not set: this endpoint is closed until it is")

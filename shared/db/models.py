@@ -57,3 +57,13 @@ class RouterOffset(Base):
     topic: Mapped[str] = mapped_column(String(200), primary_key=True)
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChannelMessage(Base):
+    """A provider message the channels service accepted (its redeliveries are not)."""
+
+    __tablename__ = "channel_messages"
+
+    provider: Mapped[str] = mapped_column(String(50), primary_key=True)
+    provider_message_id: Mapped[str] = mapped_column(String(500), primary_key=True)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -19,7 +19,15 @@ import structlog
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from services.channels.webhooks import RuntimeDep, accept, hmac_sha256_hex, read_body, same_secret
+from services.channels.webhooks import (
+    RuntimeDep,
+    accept,
+    hmac_sha256_hex,
+    missing,
+    read_body,
+    reject,
+    same_secret,
+)
 from shared.events import Attachment, Channel, Customer, MessageReceived
 
 log = structlog.get_logger(__name__)
@@ -40,25 +48,23 @@ async def verify_subscription(
     challenge: str = Query("", alias="hub.challenge"),
 ) -> str:
     expected = runtime.settings.meta_verify_token
-    if (
-        mode != "subscribe"
-        or expected is None
-        or not same_secret(token, expected.get_secret_value())
-    ):
-        raise HTTPException(403, "the verify token does not match")
+    if expected is None:
+        raise missing("OMNIROUTE_META_VERIFY_TOKEN")
+    if mode != "subscribe" or not same_secret(token, expected.get_secret_value()):
+        raise reject(PROVIDER, 403, "hub.mode or hub.verify_token does not match")
     return challenge
 
 
 @router.post("/webhooks/meta")
 async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
     settings = runtime.settings
-    body = await read_body(request, settings.max_webhook_bytes)
     secret = settings.meta_app_secret
     if secret is None:
-        raise HTTPException(503, "OMNIROUTE_META_APP_SECRET is not set")
-    signature = request.headers.get("x-hub-signature-256", "")
+        raise missing("OMNIROUTE_META_APP_SECRET")
+    body = await read_body(request, settings.max_webhook_bytes)
+    signature = request.headers.get("x-hub-signature-256")
     if not same_secret(signature, "sha256=" + hmac_sha256_hex(secret.get_secret_value(), body)):
-        raise HTTPException(401, "X-Hub-Signature-256 does not match the body")
+        raise reject(PROVIDER, 401, "X-Hub-Signature-256 does not match the body")
     try:
         payload = json.loads(body)
         received = list(parse(payload))
@@ -67,13 +73,14 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
     by_tenant: dict[str, list[MessageReceived]] = {}
     for account, message in received:
         tenant = settings.meta_accounts.get(account)
+        if tenant is None and runtime.embedded:
+            tenant = settings.demo_tenant
         if tenant is None:
             log.warning("meta.unknown_account", account=account)
             continue
         by_tenant.setdefault(tenant, []).append(message)
-    for tenant, messages in by_tenant.items():
-        await accept(runtime, tenant, messages)
-    return {"accepted": sum(len(m) for m in by_tenant.values())}
+    accepted = [await accept(runtime, tenant, messages) for tenant, messages in by_tenant.items()]
+    return {"accepted": sum(accepted)}
 
 
 def parse(payload: dict[str, Any]) -> Iterator[Received]:

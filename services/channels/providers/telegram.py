@@ -13,8 +13,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from services.channels.webhooks import RuntimeDep, accept, read_body, same_secret
+from services.channels.webhooks import RuntimeDep, accept, missing, read_body, reject, same_secret
+from shared.config import TelegramBot
 from shared.events import Attachment, Channel, Customer, MessageReceived
+from shared.runtime import Runtime
 
 router = APIRouter(tags=["webhooks"])
 
@@ -24,12 +26,10 @@ _FILES = ("document", "audio", "video", "voice", "animation", "sticker")
 
 @router.post("/webhooks/telegram/{bot_id}")
 async def receive(bot_id: str, request: Request, runtime: RuntimeDep) -> dict[str, int]:
-    bot = runtime.settings.telegram_bots.get(bot_id)
-    if bot is None:
-        raise HTTPException(404, f"no Telegram bot {bot_id!r} is configured")
+    bot = _bot(runtime, bot_id)
     token = request.headers.get("x-telegram-bot-api-secret-token")
     if not same_secret(token, bot.secret_token.get_secret_value()):
-        raise HTTPException(403, "X-Telegram-Bot-Api-Secret-Token does not match")
+        raise reject(PROVIDER, 403, "X-Telegram-Bot-Api-Secret-Token does not match")
     body = await read_body(request, runtime.settings.max_webhook_bytes)
     try:
         message = parse(json.loads(body))
@@ -37,8 +37,18 @@ async def receive(bot_id: str, request: Request, runtime: RuntimeDep) -> dict[st
         raise HTTPException(400, f"not a Telegram update: {error}") from None
     if message is None:
         return {"accepted": 0}
-    await accept(runtime, bot.tenant, [message])
-    return {"accepted": 1}
+    return {"accepted": await accept(runtime, bot.tenant, [message])}
+
+
+def _bot(runtime: Runtime, bot_id: str) -> TelegramBot:
+    settings = runtime.settings
+    if bot := settings.telegram_bots.get(bot_id):
+        return bot
+    if runtime.embedded and bot_id == "demo":
+        if settings.telegram_secret_token is None:
+            raise missing("OMNIROUTE_TELEGRAM_SECRET_TOKEN")
+        return TelegramBot(tenant=settings.demo_tenant, secret_token=settings.telegram_secret_token)
+    raise HTTPException(404, f"no Telegram bot {bot_id!r} is configured")
 
 
 def parse(update: dict[str, Any]) -> MessageReceived | None:
@@ -74,5 +84,5 @@ def parse(update: dict[str, Any]) -> MessageReceived | None:
         ),
         text=message.get("text") or message.get("caption") or "",
         attachments=tuple(attachments),
-        language_hint=sender.get("language_code"),
+        language_hint=sender.get("language_code"),  # the app's language; checked on acceptance
     )

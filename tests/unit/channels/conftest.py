@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from services.channels.app import create_app
 from shared.bus.local import LocalBus
 from shared.config import Settings
+from shared.db.migrate import upgrade_async
 from shared.events import INBOUND, Envelope, MessageReceived, decode
 from shared.runtime import bootstrap
 from tests.asgi import serve
@@ -35,8 +37,7 @@ class Channels:
         return [e.data for e in await self.inbound() if isinstance(e.data, MessageReceived)]
 
 
-@pytest.fixture
-async def channels(tmp_path: Path) -> AsyncIterator[Channels]:
+def desk_settings(tmp_path: Path, **changes: object) -> Settings:
     settings = Settings(
         data_dir=tmp_path,
         meta_app_secret=APP_SECRET,
@@ -45,11 +46,21 @@ async def channels(tmp_path: Path) -> AsyncIterator[Channels]:
         telegram_bots={"support": {"tenant": "acme", "secret_token": TELEGRAM_SECRET}},
         max_webhook_bytes=64 * 1024,
     )
-    bus = LocalBus(tmp_path / "bus.sqlite3")
-    runtime = bootstrap(settings, bus=bus)
+    return settings.model_copy(update=changes)
+
+
+@contextlib.asynccontextmanager
+async def channels_app(settings: Settings, *, embedded: bool = False) -> AsyncIterator[Channels]:
+    """The channels app on a migrated SQLite database and a LocalBus in the data dir."""
+    await upgrade_async(settings.effective_database_url)
+    bus = LocalBus(settings.data_dir / "bus.sqlite3")
+    runtime = bootstrap(settings, bus=bus, embedded=embedded)
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
         yield Channels(client, bus)
 
 
-Post = Callable[..., object]
+@pytest.fixture
+async def channels(tmp_path: Path) -> AsyncIterator[Channels]:
+    async with channels_app(desk_settings(tmp_path)) as app:
+        yield app

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from services.channels.webhooks import hmac_sha256_hex
 from shared.events import Channel
-from tests.unit.channels.conftest import APP_SECRET, VERIFY_TOKEN, Channels
+from tests.unit.channels.conftest import (
+    APP_SECRET,
+    VERIFY_TOKEN,
+    Channels,
+    channels_app,
+    desk_settings,
+)
 
 
 async def post(
@@ -193,3 +200,52 @@ async def test_a_body_too_large_or_not_a_meta_payload_gets_a_clear_4xx(channels:
     broken = await post(channels, {"entry": []})
     assert broken.status_code == 400
     assert "not a Meta webhook payload" in broken.json()["detail"]
+
+
+async def test_a_redelivery_is_accepted_once_even_across_a_restart(tmp_path: Path) -> None:
+    settings = desk_settings(tmp_path)
+    payload = messenger(text_event("mid.7", "hello"))
+    async with channels_app(settings) as first:
+        assert (await post(first, payload)).json() == {"accepted": 1}
+        assert (await post(first, payload)).json() == {"accepted": 0}
+    async with channels_app(settings) as restarted:
+        assert (await post(restarted, payload)).json() == {"accepted": 0}
+        assert len(await restarted.messages()) == 1
+
+
+async def test_every_message_carries_a_language_hint(channels: Channels) -> None:
+    await post(
+        channels,
+        messenger(
+            text_event("m.es", "Hola, ¿dónde está mi pedido?"),
+            text_event("m.en", "Hi, where is it?"),
+        ),
+    )
+    assert [m.language_hint for m in await channels.messages()] == ["es", "en"]
+
+
+async def test_in_the_embedded_mode_every_page_is_the_demo_tenants(tmp_path: Path) -> None:
+    async with channels_app(desk_settings(tmp_path, meta_accounts={}), embedded=True) as app:
+        await post(
+            app, messenger(text_event("mid.1", "hello", account="ANY_PAGE"), account="ANY_PAGE")
+        )
+        assert [e.tenant for e in await app.inbound()] == ["demo"]
+
+
+async def test_without_its_secret_the_endpoint_is_closed_and_says_which_setting(
+    tmp_path: Path,
+) -> None:
+    async with channels_app(
+        desk_settings(tmp_path, meta_app_secret=None, meta_verify_token=None)
+    ) as app:
+        closed = await post(app, messenger(text_event("mid.1", "hello")))
+        check = await app.client.get("/webhooks/meta", params={"hub.mode": "subscribe"})
+    assert (closed.status_code, check.status_code) == (503, 503)
+    assert "OMNIROUTE_META_APP_SECRET is not set" in closed.json()["detail"]
+    assert "OMNIROUTE_META_VERIFY_TOKEN is not set" in check.json()["detail"]
+
+
+async def test_refused_signatures_are_counted_in_metrics(channels: Channels) -> None:
+    await post(channels, messenger(text_event("mid.1", "hello")), secret="wrong")
+    metrics = (await channels.client.get("/metrics")).text
+    assert 'omniroute_webhook_rejected_total{provider="meta"}' in metrics

@@ -9,11 +9,12 @@ import httpx
 
 from services.channels.app import create_app
 from shared.config import Settings
+from shared.db.migrate import upgrade_async
 from shared.events import Channel
 from shared.runtime import bootstrap
 from tests.asgi import serve
 from tests.processes import free_port
-from tests.unit.channels.conftest import TELEGRAM_SECRET, Channels
+from tests.unit.channels.conftest import TELEGRAM_SECRET, Channels, channels_app, desk_settings
 
 
 async def post(
@@ -122,6 +123,7 @@ async def test_while_the_bus_is_down_the_webhook_answers_503_so_telegram_retries
         data_dir=tmp_path,
         telegram_bots={"support": {"tenant": "acme", "secret_token": TELEGRAM_SECRET}},
     )
+    await upgrade_async(settings.effective_database_url)
     async with serve(create_app(bootstrap(settings))) as client:
         response = await client.post(
             "/webhooks/telegram/support",
@@ -130,3 +132,18 @@ async def test_while_the_bus_is_down_the_webhook_answers_503_so_telegram_retries
         )
     assert response.status_code == 503
     assert response.json()["detail"] == "messages could not be stored; please retry"
+
+
+async def test_in_the_embedded_mode_the_demo_bot_uses_the_telegram_secret_setting(
+    tmp_path: Path,
+) -> None:
+    settings = desk_settings(tmp_path, telegram_bots={}, telegram_secret_token="demo-secret")
+    async with channels_app(settings, embedded=True) as app:
+        ok = await post(app, update(text="hola"), bot="demo", secret="demo-secret")
+        assert ok.json() == {"accepted": 1}
+        assert [e.tenant for e in await app.inbound()] == ["demo"]
+    unset = desk_settings(tmp_path, telegram_bots={}, telegram_secret_token=None)
+    async with channels_app(unset, embedded=True) as app:
+        closed = await post(app, update(text="hola"), bot="demo", secret="x")
+    assert closed.status_code == 503
+    assert "OMNIROUTE_TELEGRAM_SECRET_TOKEN" in closed.json()["detail"]

@@ -1,0 +1,71 @@
+"""A signed Meta webhook through the real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+from services.channels.app import create_app
+from services.channels.webhooks import hmac_sha256_hex
+from shared import events as ev
+from shared.bus.kafka import KafkaBus
+from shared.config import Settings
+from shared.db.migrate import upgrade_async
+from shared.runtime import bootstrap
+from tests.asgi import serve
+from tests.conftest import unique
+from tests.integration.test_bus_contract import nothing_more, take
+
+SECRET = "app-secret"
+
+
+async def test_a_signed_meta_webhook_becomes_one_message_on_kafka(
+    kafka_bootstrap: str, fresh_postgres_url: str
+) -> None:
+    await upgrade_async(fresh_postgres_url)
+    prefix = unique("channels") + "."
+    settings = Settings(
+        database_url=fresh_postgres_url,
+        meta_app_secret=SECRET,
+        meta_accounts={"PAGE_1": "acme"},
+    )
+    bus = KafkaBus(kafka_bootstrap, topic_prefix=prefix, partitions=3)
+    runtime = bootstrap(settings, bus=bus)
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": "PAGE_1",
+                    "time": 1458692752478,
+                    "messaging": [
+                        {
+                            "sender": {"id": "PSID_42"},
+                            "recipient": {"id": "PAGE_1"},
+                            "timestamp": 1458692752478,
+                            "message": {"mid": "mid.1457764197618:41d1", "text": "hello, world!"},
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    headers = {"x-hub-signature-256": "sha256=" + hmac_sha256_hex(SECRET, body)}
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        first = await client.post("/webhooks/meta", content=body, headers=headers)
+        retry = await client.post("/webhooks/meta", content=body, headers=headers)
+        async with bus.subscribe([ev.INBOUND], "inspector") as subscription:
+            [record] = await take(subscription, 1)
+            await nothing_more(subscription)
+
+    assert (first.json(), retry.json()) == ({"accepted": 1}, {"accepted": 0})
+    envelope = ev.decode(record.value, topic=ev.INBOUND)
+    message = envelope.data
+    assert isinstance(message, ev.MessageReceived)
+    assert (envelope.tenant, record.key) == ("acme", "acme")
+    assert (message.channel, message.thread_key, message.text, message.language_hint) == (
+        ev.Channel.MESSENGER,
+        "PSID_42",
+        "hello, world!",
+        "en",
+    )
