@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         description="JSON: Page, Instagram account or WhatsApp phone number id -> tenant, "
         'e.g. `{"106540352242922": "acme"}`.',
     )
+    twitter_consumer_secret: SecretStr | None = Field(
+        None, description="X app consumer secret: CRC answers and x-twitter-webhooks-signature."
+    )
+    twitter_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: X user id of a subscribed account (for_user_id) -> tenant; in "
+        "`omniroute run` every account is the demo tenant's.",
+    )
     telegram_secret_token: SecretStr | None = Field(
         None, description="In `omniroute run`: the secret_token of the demo tenant's bot `demo`."
     )

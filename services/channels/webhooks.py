@@ -61,8 +61,8 @@ def same_secret(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def hmac_sha256_hex(key: str, body: bytes) -> str:
-    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+def hmac_sha256(key: str, data: bytes) -> bytes:
+    return hmac.new(key.encode(), data, hashlib.sha256).digest()
 
 
 async def accept(runtime: Runtime, tenant: str, messages: Sequence[MessageReceived]) -> int:

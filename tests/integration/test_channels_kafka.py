@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from services.channels.app import create_app
-from services.channels.webhooks import hmac_sha256_hex
+from services.channels.webhooks import hmac_sha256
 from shared import events as ev
 from shared.bus.kafka import KafkaBus
 from shared.config import Settings
@@ -49,7 +49,7 @@ async def test_a_signed_meta_webhook_becomes_one_message_on_kafka(
             ],
         }
     ).encode()
-    headers = {"x-hub-signature-256": "sha256=" + hmac_sha256_hex(SECRET, body)}
+    headers = {"x-hub-signature-256": "sha256=" + hmac_sha256(SECRET, body).hex()}
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
         first = await client.post("/webhooks/meta", content=body, headers=headers)

@@ -22,7 +22,7 @@ from fastapi.responses import PlainTextResponse
 from services.channels.webhooks import (
     RuntimeDep,
     accept,
-    hmac_sha256_hex,
+    hmac_sha256,
     missing,
     read_body,
     reject,
@@ -63,7 +63,7 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
         raise missing("OMNIROUTE_META_APP_SECRET")
     body = await read_body(request, settings.max_webhook_bytes)
     signature = request.headers.get("x-hub-signature-256")
-    if not same_secret(signature, "sha256=" + hmac_sha256_hex(secret.get_secret_value(), body)):
+    if not same_secret(signature, "sha256=" + hmac_sha256(secret.get_secret_value(), body).hex()):
         raise reject(PROVIDER, 401, "X-Hub-Signature-256 does not match the body")
     try:
         payload = json.loads(body)

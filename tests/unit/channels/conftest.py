@@ -21,6 +21,7 @@ from tests.asgi import serve
 APP_SECRET = "meta-app-secret"
 VERIFY_TOKEN = "verify-me"
 TELEGRAM_SECRET = "tg-secret-123"
+TWITTER_SECRET = "x-consumer-secret"
 
 
 @dataclass
@@ -44,6 +45,8 @@ def desk_settings(tmp_path: Path, **changes: object) -> Settings:
         meta_verify_token=VERIFY_TOKEN,
         meta_accounts={"PAGE_1": "acme", "IG_1": "acme", "106540352242922": "globex"},
         telegram_bots={"support": {"tenant": "acme", "secret_token": TELEGRAM_SECRET}},
+        twitter_consumer_secret=TWITTER_SECRET,
+        twitter_accounts={"4337869213": "acme"},
         max_webhook_bytes=64 * 1024,
     )
     return settings.model_copy(update=changes)

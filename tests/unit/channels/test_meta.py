@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from services.channels.webhooks import hmac_sha256_hex
+from services.channels.webhooks import hmac_sha256
 from shared.events import Channel
 from tests.unit.channels.conftest import (
     APP_SECRET,
@@ -28,7 +28,7 @@ async def post(
         content=body,
         headers={
             "content-type": "application/json",
-            "x-hub-signature-256": "sha256=" + hmac_sha256_hex(secret, body),
+            "x-hub-signature-256": "sha256=" + hmac_sha256(secret, body).hex(),
         },
     )
 
