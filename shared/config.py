@@ -65,6 +65,27 @@ class Settings(BaseSettings):
         description="JSON: X user id of a subscribed account (for_user_id) -> tenant; in "
         "`omniroute run` every account is the demo tenant's.",
     )
+    max_email_bytes: int = Field(
+        26_214_400, ge=1024, description="Largest email webhook body accepted (413 above)."
+    )
+    email_addresses: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: support address -> tenant, e.g. `{"help@acme.com": "acme"}`; in '
+        "`omniroute run` every address is the demo tenant's.",
+    )
+    mailgun_signing_key: SecretStr | None = Field(
+        None, description="Mailgun webhook signing key for /webhooks/email/mailgun."
+    )
+    postmark_basic_auth: SecretStr | None = Field(
+        None, description="`user:password` Postmark sends to /webhooks/email/postmark."
+    )
+    sendgrid_basic_auth: SecretStr | None = Field(
+        None,
+        description="`user:password` SendGrid Inbound Parse sends to /webhooks/email/sendgrid.",
+    )
+    email_mime_token: SecretStr | None = Field(
+        None, description="Bearer token of /webhooks/email/mime (raw RFC 5322, e.g. from an MTA)."
+    )
     telegram_secret_token: SecretStr | None = Field(
         None, description="In `omniroute run`: the secret_token of the demo tenant's bot `demo`."
     )

@@ -2,11 +2,19 @@
 
 from fastapi import APIRouter, FastAPI
 
-from services.channels.providers import meta, telegram, twitter
+from services.channels.providers import mailgun, meta, mime, postmark, sendgrid, telegram, twitter
 from shared.runtime import Runtime, service_app
 
 # One router per provider.
-ROUTERS: list[APIRouter] = [meta.router, telegram.router, twitter.router]
+ROUTERS: list[APIRouter] = [
+    meta.router,
+    telegram.router,
+    twitter.router,
+    mailgun.router,
+    postmark.router,
+    sendgrid.router,
+    mime.router,
+]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

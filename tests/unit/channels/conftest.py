@@ -22,6 +22,9 @@ APP_SECRET = "meta-app-secret"
 VERIFY_TOKEN = "verify-me"
 TELEGRAM_SECRET = "tg-secret-123"
 TWITTER_SECRET = "x-consumer-secret"
+MAILGUN_KEY = "mailgun-signing-key"
+MIME_TOKEN = "mta-token"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 
 
 @dataclass
@@ -46,6 +49,11 @@ def desk_settings(tmp_path: Path, **changes: object) -> Settings:
         meta_accounts={"PAGE_1": "acme", "IG_1": "acme", "106540352242922": "globex"},
         telegram_bots={"support": {"tenant": "acme", "secret_token": TELEGRAM_SECRET}},
         twitter_consumer_secret=TWITTER_SECRET,
+        mailgun_signing_key=MAILGUN_KEY,
+        postmark_basic_auth="postmark:pm-pass",
+        sendgrid_basic_auth="sendgrid:sg-pass",
+        email_mime_token=MIME_TOKEN,
+        email_addresses={"help@acme.test": "acme"},
         twitter_accounts={"4337869213": "acme"},
         max_webhook_bytes=64 * 1024,
     )

@@ -1,0 +1,110 @@
+"""What the email providers share: threading headers, reply stripping, tenant by address.
+
+A reply joins its conversation through Message-ID, In-Reply-To and References: the
+thread key is the first Message-ID of the thread (the References root), and the
+router also joins on any referenced id it has seen. Quoted history and signatures
+are cut from the routed text (mail-parser-reply, English and Spanish); attachments
+are metadata only.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from email.utils import getaddresses, parseaddr
+
+from fastapi import HTTPException, Request
+from mailparser_reply import EmailReplyParser
+
+from services.channels.webhooks import accept, missing, reject, same_secret
+from shared.events import Attachment, Channel, Customer, MessageReceived
+from shared.runtime import Runtime
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_REPLIES = EmailReplyParser(languages=["en", "es"])
+
+
+@dataclass(frozen=True)
+class InboundEmail:
+    provider: str
+    message_id: str
+    sender: str
+    sender_name: str | None
+    recipients: tuple[str, ...]
+    subject: str
+    text: str
+    in_reply_to: str | None = None
+    references: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+def message_ids(header: str | None) -> tuple[str, ...]:
+    return tuple(_MESSAGE_ID.findall(header or ""))
+
+
+def addresses(*headers: str | None) -> tuple[str, ...]:
+    return tuple(
+        address.lower() for _, address in getaddresses([h for h in headers if h]) if address
+    )
+
+
+def sender(header: str) -> tuple[str, str | None]:
+    name, address = parseaddr(header)
+    return address.lower(), name or None
+
+
+def strip_reply(text: str) -> str:
+    """The new part of a reply: no quoted history, no signature."""
+    replies = _REPLIES.read(text=text).replies
+    latest = str(replies[0].body).strip() if replies else ""
+    return latest or text.strip()
+
+
+def to_message(email: InboundEmail) -> MessageReceived:
+    references = message_ids(email.references) + message_ids(email.in_reply_to)
+    thread_root = references[0] if references else email.message_id
+    return MessageReceived(
+        channel=Channel.EMAIL,
+        provider=email.provider,
+        provider_message_id=email.message_id,
+        thread_key=thread_root,
+        customer=Customer(id=email.sender, name=email.sender_name, email=email.sender),
+        text=strip_reply(email.text),
+        subject=email.subject,
+        references=tuple(dict.fromkeys(references)),
+        attachments=email.attachments,
+    )
+
+
+async def accept_email(runtime: Runtime, email: InboundEmail) -> dict[str, int]:
+    settings = runtime.settings
+    tenant = next(
+        (settings.email_addresses[a] for a in email.recipients if a in settings.email_addresses),
+        settings.demo_tenant if runtime.embedded else None,
+    )
+    if tenant is None:
+        raise HTTPException(404, f"no tenant receives mail for {', '.join(email.recipients)}")
+    return {"accepted": await accept(runtime, tenant, [to_message(email)])}
+
+
+def check_basic_auth(request: Request, provider: str, setting: str, expected: str | None) -> None:
+    if expected is None:
+        raise missing(setting)
+    given = request.headers.get("authorization", "")
+    scheme, _, credentials = given.partition(" ")
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    if scheme.lower() != "basic" or not same_secret(decoded, expected):
+        raise reject(provider, 401, "the basic auth credentials do not match")
+
+
+def check_length(request: Request, limit: int) -> None:
+    """Forms are parsed by the framework: bound them by their declared length."""
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        raise HTTPException(411, "Content-Length is required")
+    if int(declared) > limit:
+        raise HTTPException(413, f"the body is larger than {limit} bytes")
