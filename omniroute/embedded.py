@@ -30,6 +30,6 @@ def create_app(runtime: Runtime, *, on_ready: Callable[[], None] | None = None) 
         "omniroute",
         runtime,
         routers=[*channels.ROUTERS, *agents.ROUTERS],
-        workers=RouterService(runtime).workers(),
+        workers=[*RouterService(runtime).workers(), channels.deliver_outbound],
         on_ready=on_ready,
     )

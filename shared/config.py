@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class TelegramBot(BaseModel):
     tenant: str
     secret_token: SecretStr
+    bot_token: SecretStr | None = None  # from BotFather, for sendMessage
 
 
 class Settings(BaseSettings):
@@ -88,6 +89,15 @@ class Settings(BaseSettings):
     )
     telegram_secret_token: SecretStr | None = Field(
         None, description="In `omniroute run`: the secret_token of the demo tenant's bot `demo`."
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        None, description="In `omniroute run`: the BotFather token of the bot `demo`, to reply."
+    )
+    telegram_api_base: str = Field(
+        "https://api.telegram.org", description="Telegram Bot API base URL (tests use a fake)."
+    )
+    delivery_attempts: int = Field(
+        6, ge=1, description="Tries of an outbound message before it goes to the dead letters."
     )
     telegram_bots: dict[str, TelegramBot] = Field(
         default_factory=dict,

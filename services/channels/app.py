@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
+from services.channels.outbound import Send, delivery_worker
 from services.channels.providers import mailgun, meta, mime, postmark, sendgrid, telegram, twitter
 from shared.runtime import Runtime, service_app
 
@@ -17,5 +18,10 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
+# One sender per provider that can be answered.
+SENDERS: dict[str, Send] = {telegram.PROVIDER: telegram.send}
+deliver_outbound = delivery_worker(SENDERS)
+
+
 def create_app(runtime: Runtime) -> FastAPI:
-    return service_app("omniroute channels", runtime, routers=ROUTERS)
+    return service_app("omniroute channels", runtime, routers=ROUTERS, workers=[deliver_outbound])

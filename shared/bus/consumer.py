@@ -22,6 +22,12 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
 
+
+class Unprocessable(Exception):
+    """Raised by a handler for a record that can never be handled (the message is the
+    reason): it goes to the dead letters at once, without retries."""
+
+
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Dead letters of records whose key is not a tenant id are filed under this tenant.
 UNKNOWN_TENANT = "unknown"
@@ -61,6 +67,9 @@ async def _handle(
     for attempt in range(1, attempts + 1):
         try:
             await handler(envelope)
+            return
+        except Unprocessable as error:
+            await dead_letter(bus, record, str(error))
             return
         except Exception as error:
             log.warning(

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, HTTPException, Request
 
+from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import RuntimeDep, accept, missing, read_body, reject, same_secret
 from shared.config import TelegramBot
-from shared.events import Attachment, Channel, Customer, MessageReceived
+from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
 from shared.runtime import Runtime
 
 router = APIRouter(tags=["webhooks"])
@@ -38,6 +40,28 @@ async def receive(bot_id: str, request: Request, runtime: RuntimeDep) -> dict[st
     if message is None:
         return {"accepted": 0}
     return {"accepted": await accept(runtime, bot.tenant, [message])}
+
+
+async def send(
+    client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
+) -> httpx.Response:
+    """sendMessage to the chat of the conversation, with the tenant's bot."""
+    token = _bot_token(runtime, envelope.tenant)
+    return await client.post(
+        f"{runtime.settings.telegram_api_base}/bot{token}/sendMessage",
+        json={"chat_id": message.thread_key, "text": message.text},
+    )
+
+
+def _bot_token(runtime: Runtime, tenant: str) -> str:
+    settings = runtime.settings
+    tokens = [b.bot_token for b in settings.telegram_bots.values() if b.tenant == tenant]
+    if runtime.embedded and tenant == settings.demo_tenant:
+        tokens.append(settings.telegram_bot_token)
+    token = next((t for t in tokens if t is not None), None)
+    if token is None:
+        raise PermanentFailure(f"no Telegram bot token for tenant {tenant!r}")
+    return token.get_secret_value()
 
 
 def _bot(runtime: Runtime, bot_id: str) -> TelegramBot:
