@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     email_mime_token: SecretStr | None = Field(
         None, description="Bearer token of /webhooks/email/mime (raw RFC 5322, e.g. from an MTA)."
     )
+    chat_widgets: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: web chat widget key -> tenant, e.g. `{"wk_acme_site": "acme"}`; in '
+        "`omniroute run` a session without a key is the demo tenant's.",
+    )
     telegram_secret_token: SecretStr | None = Field(
         None, description="In `omniroute run`: the secret_token of the demo tenant's bot `demo`."
     )

@@ -369,6 +369,9 @@ class DeliverMessage(Payload):
     thread_key: str
     text: str
     reply_to_provider_message_id: str | None = None
+    author: Literal["agent", "bot", "system"] = Field(
+        "agent", description="Who speaks: an agent, the bot, or the desk itself (auto-replies)."
+    )
 
 
 # cc.dead-letter.v1

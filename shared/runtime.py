@@ -42,6 +42,18 @@ class Runtime:
     embedded: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
+    # Notified when something long polls wait for changed in this process; they also
+    # look again every second, for changes made by other processes.
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def notify_changed(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def wait_changed(self, timeout_s: float) -> None:
+        async with self.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), min(timeout_s, 1.0))
 
     async def check_bus(self) -> None:
         if not self.connected.is_set():

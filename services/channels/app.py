@@ -3,7 +3,16 @@
 from fastapi import APIRouter, FastAPI
 
 from services.channels.outbound import Send, delivery_worker
-from services.channels.providers import mailgun, meta, mime, postmark, sendgrid, telegram, twitter
+from services.channels.providers import (
+    mailgun,
+    meta,
+    mime,
+    postmark,
+    sendgrid,
+    telegram,
+    twitter,
+    webchat,
+)
 from shared.runtime import Runtime, service_app
 
 # One router per provider.
@@ -15,11 +24,12 @@ ROUTERS: list[APIRouter] = [
     postmark.router,
     sendgrid.router,
     mime.router,
+    webchat.router,
 ]
 
 
 # One sender per provider that can be answered.
-SENDERS: dict[str, Send] = {telegram.PROVIDER: telegram.send}
+SENDERS: dict[str, Send] = {telegram.PROVIDER: telegram.send, webchat.PROVIDER: webchat.send}
 deliver_outbound = delivery_worker(SENDERS)
 
 

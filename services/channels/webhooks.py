@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import structlog
@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import ChannelMessage
 from shared.events import INBOUND, Envelope, MessageReceived, utcnow
@@ -65,12 +66,19 @@ def hmac_sha256(key: str, data: bytes) -> bytes:
     return hmac.new(key.encode(), data, hashlib.sha256).digest()
 
 
-async def accept(runtime: Runtime, tenant: str, messages: Sequence[MessageReceived]) -> int:
+async def accept(
+    runtime: Runtime,
+    tenant: str,
+    messages: Sequence[MessageReceived],
+    *,
+    also: Callable[[AsyncSession], None] | None = None,
+) -> int:
     """Publish the messages not accepted before; returns how many were new.
 
     The ids are recorded in the same transaction that is committed only after the bus
     acknowledged, so a redelivery after a restart is accepted once, and a failure leaves
-    nothing half-written: 503, and the provider's retry goes through.
+    nothing half-written: 503, and the provider's retry goes through. `also` adds rows
+    that must commit with the messages (a web chat transcript line).
     """
     # One message per provider id, even if a payload repeats one.
     unique = {message.provider_message_id: message for message in messages}
@@ -97,6 +105,8 @@ async def accept(runtime: Runtime, tenant: str, messages: Sequence[MessageReceiv
                 )
                 for m in fresh
             )
+            if also is not None:
+                also(session)
             await session.flush()
             await runtime.bus.publish_many(
                 [(INBOUND, tenant, encode(_with_language(m), tenant)) for m in fresh]

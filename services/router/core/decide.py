@@ -12,6 +12,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from services.router.core.complexity import Classifier, Message, RuleClassifier
 from services.router.core.hours import is_open
@@ -510,7 +511,7 @@ def _enqueue(
         ),
     )
     if queue.config.closed_message and not is_open(queue.config, now):
-        out.append(_delivery(conversation, queue.config.closed_message))
+        out.append(_delivery(conversation, queue.config.closed_message, "system"))
 
 
 def _offer(
@@ -636,7 +637,9 @@ def _forget(state: TenantState, conversation: Conversation, stage: Stage) -> Non
         state.email_ids.pop(message_id, None)
 
 
-def _delivery(conversation: Conversation, text: str) -> Out:
+def _delivery(
+    conversation: Conversation, text: str, author: Literal["agent", "bot", "system"]
+) -> Out:
     return Out(
         ev.OUTBOUND,
         conversation.conversation_id,
@@ -648,6 +651,7 @@ def _delivery(conversation: Conversation, text: str) -> Out:
             thread_key=conversation.thread_key,
             text=text,
             reply_to_provider_message_id=conversation.last_provider_message_id,
+            author=author,
         ),
     )
 
@@ -676,7 +680,9 @@ def _reply(state: TenantState, reply: ev.ReplySent, event_id: str, out: list[Out
             attachments=reply.attachments,
         ),
     )
-    out.append(_delivery(conversation, reply.text))
+    out.append(
+        _delivery(conversation, reply.text, "bot" if reply.sender is ev.Sender.BOT else "agent")
+    )
 
 
 def _upsert_agent(

@@ -15,7 +15,7 @@ from shared.bus.local import LocalBus
 from shared.config import Settings
 from shared.db.migrate import upgrade_async
 from shared.events import INBOUND, Envelope, MessageReceived, decode
-from shared.runtime import bootstrap
+from shared.runtime import Runtime, bootstrap
 from tests.asgi import serve
 
 APP_SECRET = "meta-app-secret"
@@ -31,6 +31,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 class Channels:
     client: httpx.AsyncClient
     bus: LocalBus
+    runtime: Runtime
 
     async def inbound(self) -> list[Envelope]:
         async with self.bus.subscribe([INBOUND], "test") as subscription:
@@ -68,7 +69,7 @@ async def channels_app(settings: Settings, *, embedded: bool = False) -> AsyncIt
     runtime = bootstrap(settings, bus=bus, embedded=embedded)
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
-        yield Channels(client, bus)
+        yield Channels(client, bus, runtime)
 
 
 @pytest.fixture

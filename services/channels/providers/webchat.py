@@ -1,0 +1,200 @@
+"""Web chat for the embeddable widget: /chat/v1/..., /chat/widget.js and /chat/demo.
+
+A visitor opens a session and gets a bearer token (only its hash is stored); the
+widget sends messages and long-polls the transcript, where replies from agents,
+the bot and the desk appear as the delivery worker stores them. The thread key of
+a chat conversation is its session id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import httpx
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from services.channels.webhooks import RuntimeDep, accept
+from shared.db.models import ChatMessage, ChatSession
+from shared.events import (
+    Channel,
+    Customer,
+    DeliverMessage,
+    Envelope,
+    MessageReceived,
+    new_event_id,
+    utcnow,
+)
+from shared.runtime import Runtime
+
+router = APIRouter(prefix="/chat", tags=["web chat"])
+
+PROVIDER = "webchat"
+MAX_WAIT_S = 30
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+class SessionRequest(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    language: Literal["es", "en"] | None = None
+    widget_key: str | None = Field(None, description="Which desk the widget belongs to.")
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    token: str
+
+
+class ChatText(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class ChatLine(BaseModel):
+    id: str
+    author: Literal["customer", "agent", "bot", "system"]
+    text: str
+    at: str
+
+
+class Transcript(BaseModel):
+    messages: list[ChatLine]
+    position: int | None = Field(None, description="Place in the queue, when known.")
+    ewt_s: float | None = Field(None, description="Estimated wait in seconds, when known.")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def visitor_session(
+    session_id: str, runtime: RuntimeDep, authorization: Annotated[str, Header()] = ""
+) -> ChatSession:
+    """The session the bearer token opens; 401 alike for a wrong token or session."""
+    token = authorization.removeprefix("Bearer ")
+    async with runtime.sessions() as db:
+        session = await db.get(ChatSession, session_id)
+    if session is None or not hmac.compare_digest(session.token_hash, _hash(token)):
+        raise HTTPException(401, "this token does not open this chat session")
+    return session
+
+
+VisitorSession = Annotated[ChatSession, Depends(visitor_session)]
+
+
+@router.post("/v1/sessions", status_code=201)
+async def open_session(request: SessionRequest, runtime: RuntimeDep) -> SessionCreated:
+    settings = runtime.settings
+    tenant = settings.chat_widgets.get(request.widget_key or "")
+    if tenant is None and runtime.embedded and not request.widget_key:
+        tenant = settings.demo_tenant
+    if tenant is None:
+        raise HTTPException(403, "unknown widget key")
+    session_id, token = new_event_id(), secrets.token_urlsafe(32)
+    async with runtime.sessions() as db, db.begin():
+        db.add(
+            ChatSession(
+                session_id=session_id,
+                tenant=tenant,
+                token_hash=_hash(token),
+                name=request.name,
+                email=request.email,
+                language=request.language,
+                created_at=utcnow(),
+            )
+        )
+    return SessionCreated(session_id=session_id, token=token)
+
+
+@router.post("/v1/sessions/{session_id}/messages", status_code=202)
+async def send_message(
+    body: ChatText, session: VisitorSession, runtime: RuntimeDep
+) -> dict[str, str]:
+    message_id, now = new_event_id(), utcnow()
+    message = MessageReceived(
+        channel=Channel.CHAT,
+        provider=PROVIDER,
+        provider_message_id=message_id,
+        thread_key=session.session_id,
+        customer=Customer(id=session.session_id, name=session.name, email=session.email),
+        text=body.text,
+        language_hint=session.language,
+    )
+    line = ChatMessage(
+        message_id=message_id,
+        session_id=session.session_id,
+        author="customer",
+        text=body.text,
+        at=now,
+    )
+    await accept(runtime, session.tenant, [message], also=lambda db: db.add(line))
+    await runtime.notify_changed()
+    return {"id": message_id}
+
+
+@router.get("/v1/sessions/{session_id}/messages")
+async def read_messages(
+    session: VisitorSession,
+    runtime: RuntimeDep,
+    after: str | None = None,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+) -> Transcript:
+    """The transcript after message `after`; with `wait`, answers as soon as there is one."""
+    deadline = time.monotonic() + wait
+    while True:
+        lines = await _lines(runtime, session.session_id, after)
+        remaining = deadline - time.monotonic()
+        if lines or remaining <= 0:
+            return Transcript(messages=lines)
+        await runtime.wait_changed(remaining)
+
+
+async def _lines(runtime: Runtime, session_id: str, after: str | None) -> list[ChatLine]:
+    async with runtime.sessions() as db:
+        query = select(ChatMessage).where(ChatMessage.session_id == session_id)
+        if after:
+            cursor = await db.scalar(select(ChatMessage.seq).where(ChatMessage.message_id == after))
+            query = query.where(ChatMessage.seq > (cursor or 0))
+        rows = (await db.scalars(query.order_by(ChatMessage.seq).limit(200))).all()
+    return [
+        ChatLine(id=r.message_id, author=r.author, text=r.text, at=r.at.isoformat()) for r in rows
+    ]
+
+
+async def send(
+    client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
+) -> httpx.Response:
+    """Delivery to a web chat: the line joins the transcript the widget long-polls."""
+    async with runtime.sessions() as db, db.begin():
+        exists = await db.scalar(
+            select(ChatMessage.seq).where(ChatMessage.message_id == envelope.id)
+        )
+        if exists is None:  # a redelivered event is stored once
+            db.add(
+                ChatMessage(
+                    message_id=envelope.id,
+                    session_id=message.thread_key,
+                    author=message.author,
+                    text=message.text,
+                    at=envelope.at,
+                )
+            )
+    await runtime.notify_changed()
+    return httpx.Response(200)  # the delivery worker's success, as a provider would answer
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget() -> FileResponse:
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript")
+
+
+@router.get("/demo", include_in_schema=False)
+async def demo() -> FileResponse:
+    return FileResponse(STATIC / "demo.html", media_type="text/html")

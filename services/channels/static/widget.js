@@ -1,0 +1,88 @@
+// omniroute web chat widget: <script src="/chat/widget.js" data-widget-key="..."></script>
+// Plain JavaScript, no build step. Keeps the session in localStorage, long-polls replies.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var base = new URL(script.src).origin + "/chat/v1";
+  var widgetKey = script.getAttribute("data-widget-key") || null;
+  var spanish = (navigator.language || "en").toLowerCase().indexOf("es") === 0;
+  var t = spanish
+    ? { title: "Atención al cliente", placeholder: "Escribe tu mensaje…", send: "Enviar", error: "No se pudo enviar. Reintentando…" }
+    : { title: "Customer support", placeholder: "Type your message…", send: "Send", error: "Could not send. Retrying…" };
+  var stored = JSON.parse(localStorage.getItem("omniroute-chat") || "null");
+  var after = null;
+
+  var box = document.createElement("section");
+  box.setAttribute("aria-label", t.title);
+  box.style.cssText = "position:fixed;bottom:16px;right:16px;width:320px;font:14px system-ui,sans-serif;" +
+    "border:1px solid #ccd;border-radius:8px;background:#fff;box-shadow:0 4px 16px rgba(0,0,0,.15)";
+  box.innerHTML =
+    '<h2 style="margin:0;padding:8px 12px;font-size:15px;background:#234;color:#fff;border-radius:8px 8px 0 0"></h2>' +
+    '<ol aria-live="polite" style="list-style:none;margin:0;padding:8px;height:260px;overflow-y:auto"></ol>' +
+    '<form style="display:flex;gap:4px;padding:8px"><label style="flex:1">' +
+    '<span style="position:absolute;left:-9999px"></span><input required style="width:100%;box-sizing:border-box" maxlength="5000"></label>' +
+    "<button></button></form>";
+  box.querySelector("h2").textContent = t.title;
+  var list = box.querySelector("ol");
+  var input = box.querySelector("input");
+  box.querySelector("label span").textContent = t.placeholder;
+  input.placeholder = t.placeholder;
+  box.querySelector("button").textContent = t.send;
+  document.body.appendChild(box);
+
+  function show(line) {
+    var item = document.createElement("li");
+    item.dataset.author = line.author;
+    item.textContent = line.text;
+    item.style.cssText = "margin:4px 0;padding:6px 8px;border-radius:6px;max-width:85%;" +
+      (line.author === "customer" ? "margin-left:auto;background:#def" : "background:#eee");
+    list.appendChild(item);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function request(method, path, body) {
+    return fetch(base + path, {
+      method: method,
+      headers: Object.assign({ "Content-Type": "application/json" },
+        stored ? { Authorization: "Bearer " + stored.token } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    });
+  }
+
+  function session() {
+    if (stored) return Promise.resolve(stored);
+    return request("POST", "/sessions", { widget_key: widgetKey, language: spanish ? "es" : "en" })
+      .then(function (created) {
+        stored = created;
+        localStorage.setItem("omniroute-chat", JSON.stringify(created));
+        poll();
+        return created;
+      });
+  }
+
+  function poll() {
+    if (!stored) return;
+    var query = "?wait=25" + (after ? "&after=" + encodeURIComponent(after) : "");
+    request("GET", "/sessions/" + stored.session_id + "/messages" + query)
+      .then(function (page) {
+        page.messages.forEach(function (line) { after = line.id; show(line); });
+        poll();
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+
+  box.querySelector("form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    session()
+      .then(function (s) { return request("POST", "/sessions/" + s.session_id + "/messages", { text: text }); })
+      .catch(function () { show({ author: "system", text: t.error }); });
+  });
+
+  poll();
+})();
