@@ -101,6 +101,24 @@ class Settings(BaseSettings):
     telegram_api_base: str = Field(
         "https://api.telegram.org", description="Telegram Bot API base URL (tests use a fake)."
     )
+    meta_access_token: SecretStr | None = Field(
+        None, description="Meta access token that sends replies (Messenger, Instagram, WhatsApp)."
+    )
+    meta_graph_base: str = Field(
+        "https://graph.facebook.com/v21.0", description="Meta Graph API base URL."
+    )
+    twitter_user_token: SecretStr | None = Field(
+        None, description="OAuth 2.0 user token of the X account that sends direct messages."
+    )
+    twitter_api_base: str = Field("https://api.x.com", description="X API base URL.")
+    smtp_host: str | None = Field(None, description="SMTP server that sends email replies.")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP user, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    email_from: str | None = Field(
+        None, description="From address of email replies when the support address is unknown."
+    )
     delivery_attempts: int = Field(
         6, ge=1, description="Tries of an outbound message before it goes to the dead letters."
     )

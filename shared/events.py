@@ -109,6 +109,11 @@ class MessageReceived(Payload):
     references: tuple[str, ...] = Field(
         (), description="Email Message-IDs this message answers (In-Reply-To, References)."
     )
+    account_id: str | None = Field(
+        None,
+        description="The desk's account the customer wrote to (Page, Instagram account, "
+        "WhatsApp phone number id, bot, X account, support address): replies leave from it.",
+    )
 
 
 class CustomerLeft(Payload):
@@ -369,6 +374,8 @@ class DeliverMessage(Payload):
     thread_key: str
     text: str
     reply_to_provider_message_id: str | None = None
+    account_id: str | None = Field(None, description="The desk's account to send from.")
+    subject: str | None = Field(None, description="Email: the subject of the conversation.")
     author: Literal["agent", "bot", "system"] = Field(
         "agent", description="Who speaks: an agent, the bot, or the desk itself (auto-replies)."
     )

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
+from services.channels import email
 from services.channels.outbound import Send, delivery_worker
 from services.channels.providers import (
     mailgun,
@@ -29,7 +30,15 @@ ROUTERS: list[APIRouter] = [
 
 
 # One sender per provider that can be answered.
-SENDERS: dict[str, Send] = {telegram.PROVIDER: telegram.send, webchat.PROVIDER: webchat.send}
+SENDERS: dict[str, Send] = {
+    telegram.PROVIDER: telegram.send,
+    webchat.PROVIDER: webchat.send,
+    meta.PROVIDER: meta.send,
+    twitter.PROVIDER: twitter.send,
+    **dict.fromkeys(
+        (mailgun.PROVIDER, postmark.PROVIDER, sendgrid.PROVIDER, mime.PROVIDER), email.send
+    ),
+}
 deliver_outbound = delivery_worker(SENDERS)
 
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from email.utils import getaddresses, parseaddr
+from email.message import EmailMessage
+from email.utils import getaddresses, make_msgid, parseaddr
 
+import aiosmtplib
+import httpx
 from fastapi import HTTPException, Request
 from mailparser_reply import EmailReplyParser
 
+from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import accept, missing, reject, same_secret
-from shared.events import Attachment, Channel, Customer, MessageReceived
+from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
 from shared.runtime import Runtime
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -61,10 +65,11 @@ def strip_reply(text: str) -> str:
     return latest or text.strip()
 
 
-def to_message(email: InboundEmail) -> MessageReceived:
+def to_message(email: InboundEmail, account: str | None = None) -> MessageReceived:
     references = message_ids(email.references) + message_ids(email.in_reply_to)
     thread_root = references[0] if references else email.message_id
     return MessageReceived(
+        account_id=account,
         channel=Channel.EMAIL,
         provider=email.provider,
         provider_message_id=email.message_id,
@@ -79,13 +84,15 @@ def to_message(email: InboundEmail) -> MessageReceived:
 
 async def accept_email(runtime: Runtime, email: InboundEmail) -> dict[str, int]:
     settings = runtime.settings
-    tenant = next(
-        (settings.email_addresses[a] for a in email.recipients if a in settings.email_addresses),
-        settings.demo_tenant if runtime.embedded else None,
-    )
-    if tenant is None:
+    known = [a for a in email.recipients if a in settings.email_addresses]
+    if known:
+        account: str | None = known[0]
+        tenant = settings.email_addresses[known[0]]
+    elif runtime.embedded:
+        account, tenant = (email.recipients or (None,))[0], settings.demo_tenant
+    else:
         raise HTTPException(404, f"no tenant receives mail for {', '.join(email.recipients)}")
-    return {"accepted": await accept(runtime, tenant, [to_message(email)])}
+    return {"accepted": await accept(runtime, tenant, [to_message(email, account)])}
 
 
 def check_basic_auth(request: Request, provider: str, setting: str, expected: str | None) -> None:
@@ -108,3 +115,42 @@ def check_length(request: Request, limit: int) -> None:
         raise HTTPException(411, "Content-Length is required")
     if int(declared) > limit:
         raise HTTPException(413, f"the body is larger than {limit} bytes")
+
+
+async def send(
+    client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
+) -> httpx.Response:
+    """A reply by SMTP, threaded: In-Reply-To the customer's last message, References
+    the thread, so the customer's mail client shows it in the same conversation."""
+    settings = runtime.settings
+    sender_address = message.account_id or settings.email_from
+    if settings.smtp_host is None or sender_address is None:
+        raise PermanentFailure("OMNIROUTE_SMTP_HOST and a sender address are needed for email")
+    mail = EmailMessage()
+    mail["From"] = sender_address
+    mail["To"] = message.recipient
+    subject = message.subject or ""
+    mail["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+    mail["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    if message.reply_to_provider_message_id:
+        mail["In-Reply-To"] = message.reply_to_provider_message_id
+    thread = dict.fromkeys([message.thread_key, message.reply_to_provider_message_id])
+    mail["References"] = " ".join(ref for ref in thread if ref)
+    mail.set_content(message.text)
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            start_tls=settings.smtp_starttls,
+            timeout=30,
+        )
+    except aiosmtplib.SMTPResponseException as error:
+        if error.code >= 500:
+            raise PermanentFailure(f"SMTP {error.code}: {error.message}") from error
+        return httpx.Response(503, text=f"SMTP {error.code}: {error.message}")  # try again
+    except (aiosmtplib.SMTPException, OSError) as error:
+        return httpx.Response(503, text=f"SMTP: {error}")
+    return httpx.Response(200)

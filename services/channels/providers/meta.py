@@ -15,10 +15,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import structlog
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import (
     RuntimeDep,
     accept,
@@ -28,7 +30,8 @@ from services.channels.webhooks import (
     reject,
     same_secret,
 )
-from shared.events import Attachment, Channel, Customer, MessageReceived
+from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
+from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -109,9 +112,11 @@ def _messaging(channel: Channel, event: dict[str, Any]) -> Iterator[Received]:
         )
         for item in message.get("attachments", [])
     )
+    account = str(event["recipient"]["id"])
     yield (
-        str(event["recipient"]["id"]),
+        account,
         MessageReceived(
+            account_id=account,
             channel=channel,
             provider=PROVIDER,
             provider_message_id=message["mid"],
@@ -151,6 +156,7 @@ def _whatsapp(value: dict[str, Any]) -> Iterator[Received]:
         yield (
             account,
             MessageReceived(
+                account_id=account,
                 channel=Channel.WHATSAPP,
                 provider=PROVIDER,
                 provider_message_id=message["id"],
@@ -160,3 +166,34 @@ def _whatsapp(value: dict[str, Any]) -> Iterator[Received]:
                 attachments=attachments,
             ),
         )
+
+
+async def send(
+    client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
+) -> httpx.Response:
+    """Send API (Messenger, Instagram) or Cloud API (WhatsApp) from the account written to."""
+    settings = runtime.settings
+    if settings.meta_access_token is None:
+        raise PermanentFailure("OMNIROUTE_META_ACCESS_TOKEN is not set")
+    if message.account_id is None:
+        raise PermanentFailure("the conversation does not say which Meta account to send from")
+    body: dict[str, Any] = (
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.recipient,
+            "type": "text",
+            "text": {"body": message.text},
+        }
+        if message.channel is Channel.WHATSAPP
+        else {
+            "recipient": {"id": message.recipient},
+            "messaging_type": "RESPONSE",
+            "message": {"text": message.text},
+        }
+    )
+    return await client.post(
+        f"{settings.meta_graph_base}/{message.account_id}/messages",
+        json=body,
+        headers={"authorization": f"Bearer {settings.meta_access_token.get_secret_value()}"},
+    )

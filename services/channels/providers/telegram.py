@@ -34,7 +34,7 @@ async def receive(bot_id: str, request: Request, runtime: RuntimeDep) -> dict[st
         raise reject(PROVIDER, 403, "X-Telegram-Bot-Api-Secret-Token does not match")
     body = await read_body(request, runtime.settings.max_webhook_bytes)
     try:
-        message = parse(json.loads(body))
+        message = parse(json.loads(body), bot_id)
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise HTTPException(400, f"not a Telegram update: {error}") from None
     if message is None:
@@ -46,16 +46,19 @@ async def send(
     client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
 ) -> httpx.Response:
     """sendMessage to the chat of the conversation, with the tenant's bot."""
-    token = _bot_token(runtime, envelope.tenant)
+    token = _bot_token(runtime, envelope.tenant, message.account_id)
     return await client.post(
         f"{runtime.settings.telegram_api_base}/bot{token}/sendMessage",
         json={"chat_id": message.thread_key, "text": message.text},
     )
 
 
-def _bot_token(runtime: Runtime, tenant: str) -> str:
+def _bot_token(runtime: Runtime, tenant: str, bot_id: str | None) -> str:
+    """The token of the bot the customer wrote to, else any of the tenant's bots."""
     settings = runtime.settings
-    tokens = [b.bot_token for b in settings.telegram_bots.values() if b.tenant == tenant]
+    bots = settings.telegram_bots
+    own = [bots[bot_id].bot_token] if bot_id in bots and bots[bot_id].tenant == tenant else []
+    tokens = own + [b.bot_token for b in bots.values() if b.tenant == tenant]
     if runtime.embedded and tenant == settings.demo_tenant:
         tokens.append(settings.telegram_bot_token)
     token = next((t for t in tokens if t is not None), None)
@@ -75,7 +78,7 @@ def _bot(runtime: Runtime, bot_id: str) -> TelegramBot:
     raise HTTPException(404, f"no Telegram bot {bot_id!r} is configured")
 
 
-def parse(update: dict[str, Any]) -> MessageReceived | None:
+def parse(update: dict[str, Any], bot_id: str) -> MessageReceived | None:
     edited = "edited_message" in update
     message = update.get("edited_message") if edited else update.get("message")
     if not message:
@@ -99,6 +102,7 @@ def parse(update: dict[str, Any]) -> MessageReceived | None:
     name = " ".join(filter(None, (sender.get("first_name"), sender.get("last_name")))) or None
     message_id = f"{chat_id}:{message['message_id']}"
     return MessageReceived(
+        account_id=bot_id,
         channel=Channel.TELEGRAM,
         provider=PROVIDER,
         provider_message_id=f"{message_id}:edit:{message['edit_date']}" if edited else message_id,

@@ -15,8 +15,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import (
     RuntimeDep,
     accept,
@@ -26,7 +28,8 @@ from services.channels.webhooks import (
     reject,
     same_secret,
 )
-from shared.events import Attachment, Channel, Customer, MessageReceived
+from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
+from shared.runtime import Runtime
 
 router = APIRouter(tags=["webhooks"])
 
@@ -83,6 +86,7 @@ def parse(payload: dict[str, Any]) -> Iterator[MessageReceived]:
         user = users.get(sender, {})
         media = (data.get("attachment") or {}).get("media")
         yield MessageReceived(
+            account_id=account,
             channel=Channel.TWITTER,
             provider=PROVIDER,
             provider_message_id=str(event["id"]),
@@ -101,3 +105,17 @@ def parse(payload: dict[str, Any]) -> Iterator[MessageReceived]:
                 else ()
             ),
         )
+
+
+async def send(
+    client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
+) -> httpx.Response:
+    """A direct message to the customer (X API v2, one-to-one conversation)."""
+    settings = runtime.settings
+    if settings.twitter_user_token is None:
+        raise PermanentFailure("OMNIROUTE_TWITTER_USER_TOKEN is not set")
+    return await client.post(
+        f"{settings.twitter_api_base}/2/dm_conversations/with/{message.recipient}/messages",
+        json={"text": message.text},
+        headers={"authorization": f"Bearer {settings.twitter_user_token.get_secret_value()}"},
+    )

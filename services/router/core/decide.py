@@ -185,6 +185,8 @@ class Router:
             intents=assessment.intents,
             opened_at=now,
             stage=Stage.QUEUED,
+            account_id=message.account_id,
+            subject=message.subject,
             priority=rules.vip_priority_boost if (message.customer.tier or "") == "vip" else 0,
         )
         queue = _queue_for(state, conversation)
@@ -651,6 +653,8 @@ def _delivery(
             thread_key=conversation.thread_key,
             text=text,
             reply_to_provider_message_id=conversation.last_provider_message_id,
+            account_id=conversation.account_id,
+            subject=conversation.subject,
             author=author,
         ),
     )

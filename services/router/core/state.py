@@ -65,6 +65,8 @@ class Conversation:
     bot_transcript: tuple[TranscriptLine, ...] = ()
     offers_made: int = 0
     last_provider_message_id: str | None = None
+    account_id: str | None = None  # the desk's account the customer wrote to
+    subject: str | None = None  # email
     # Provider message ids of this conversation, so a provider's retry is routed once.
     provider_message_ids: set[str] = field(default_factory=set)
 
