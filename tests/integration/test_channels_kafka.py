@@ -1,7 +1,8 @@
-"""A signed Meta webhook through the real Kafka and PostgreSQL."""
+"""The channels service on the real Kafka and PostgreSQL: a webhook in, a reply out."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from services.channels.app import create_app
@@ -13,6 +14,7 @@ from shared.db.migrate import upgrade_async
 from shared.runtime import bootstrap
 from tests.asgi import serve
 from tests.conftest import unique
+from tests.fake_providers import fake_provider
 from tests.integration.test_bus_contract import nothing_more, take
 
 SECRET = "app-secret"
@@ -69,3 +71,41 @@ async def test_a_signed_meta_webhook_becomes_one_message_on_kafka(
         "hello, world!",
         "en",
     )
+
+
+async def test_a_reply_on_kafka_reaches_the_telegram_chat(
+    kafka_bootstrap: str, fresh_postgres_url: str
+) -> None:
+    await upgrade_async(fresh_postgres_url)
+    async with fake_provider() as telegram:
+        settings = Settings.model_validate(
+            {
+                "database_url": fresh_postgres_url,
+                "telegram_api_base": telegram.base_url,
+                "telegram_bots": {
+                    "support": {"tenant": "acme", "secret_token": "s", "bot_token": "42:TOKEN"}
+                },
+            }
+        )
+        bus = KafkaBus(kafka_bootstrap, topic_prefix=unique("outbound") + ".", partitions=3)
+        runtime = bootstrap(settings, bus=bus)
+        reply = ev.DeliverMessage(
+            conversation_id="c1",
+            channel=ev.Channel.TELEGRAM,
+            provider="telegram",
+            recipient="1111111",
+            thread_key="1111111",
+            text="Your refund is on its way.",
+            account_id="support",
+        )
+        async with serve(create_app(runtime)):
+            await runtime.connected.wait()
+            await bus.publish(ev.OUTBOUND, "acme", ev.Envelope.wrap(reply, tenant="acme", key="c1"))
+            for _ in range(300):
+                if telegram.calls:
+                    break
+                await asyncio.sleep(0.1)
+
+    assert telegram.calls == [
+        ("bot42:TOKEN/sendMessage", {"chat_id": "1111111", "text": "Your refund is on its way."})
+    ]

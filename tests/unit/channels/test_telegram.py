@@ -147,3 +147,14 @@ async def test_in_the_embedded_mode_the_demo_bot_uses_the_telegram_secret_settin
         closed = await post(app, update(text="hola"), bot="demo", secret="x")
     assert closed.status_code == 503
     assert "OMNIROUTE_TELEGRAM_SECRET_TOKEN" in closed.json()["detail"]
+
+
+async def test_a_retry_after_the_bus_is_back_goes_through(channels: Channels) -> None:
+    await channels.bus.close()  # the event log goes away
+    down = await post(channels, update(text="are you there?"))
+    await channels.bus.start()  # and comes back; Telegram retries the same update
+    retried = await post(channels, update(text="are you there?"))
+
+    assert (down.status_code, retried.status_code) == (503, 200)
+    assert retried.json() == {"accepted": 1}
+    assert [m.text for m in await channels.messages()] == ["are you there?"]
