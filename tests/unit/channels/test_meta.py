@@ -12,11 +12,18 @@ from services.channels.webhooks import hmac_sha256
 from shared.events import Channel
 from tests.unit.channels.conftest import (
     APP_SECRET,
+    FIXTURES,
     VERIFY_TOKEN,
     Channels,
     channels_app,
     desk_settings,
 )
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A payload as the provider documents it (see its `_source`)."""
+    payload: dict[str, Any] = json.loads((FIXTURES / name).read_text())["payload"]
+    return payload
 
 
 async def post(
@@ -53,59 +60,6 @@ def text_event(
     }
 
 
-WHATSAPP = {
-    "object": "whatsapp_business_account",
-    "entry": [
-        {
-            "id": "102290129340398",
-            "changes": [
-                {
-                    "field": "messages",
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {
-                            "display_phone_number": "15550783881",
-                            "phone_number_id": "106540352242922",
-                        },
-                        "contacts": [
-                            {"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}
-                        ],
-                        "messages": [
-                            {
-                                "from": "16505551234",
-                                "id": "wamid.HBgLMTY1MDM4",
-                                "timestamp": "1749416383",
-                                "type": "text",
-                                "text": {"body": "Does it come in another color?"},
-                            },
-                            {
-                                "from": "16505551234",
-                                "id": "wamid.HBgLMTY1MDM5",
-                                "timestamp": "1749416390",
-                                "type": "image",
-                                "image": {
-                                    "caption": "this one",
-                                    "mime_type": "image/jpeg",
-                                    "id": "m1",
-                                },
-                            },
-                        ],
-                    },
-                },
-                {
-                    "field": "messages",
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {"phone_number_id": "106540352242922"},
-                        "statuses": [{"id": "wamid.OUT", "status": "delivered"}],
-                    },
-                },
-            ],
-        }
-    ],
-}
-
-
 async def test_the_subscription_check_echoes_the_challenge_only_with_the_right_token(
     channels: Channels,
 ) -> None:
@@ -138,47 +92,35 @@ async def test_a_wrong_or_missing_signature_is_refused_and_nothing_is_stored(
 async def test_each_customer_message_of_a_batch_becomes_one_event_and_receipts_are_not_routed(
     channels: Channels,
 ) -> None:
-    echo = {
-        **text_event("mid.echo", "our reply"),
-        "message": {"mid": "mid.echo", "is_echo": True, "text": "x"},
-    }
-    delivery = {
-        "sender": {"id": "PSID_1"},
-        "recipient": {"id": "PAGE_1"},
-        "delivery": {"watermark": 1},
-    }
-    read = {"sender": {"id": "PSID_1"}, "recipient": {"id": "PAGE_1"}, "read": {"watermark": 1}}
-    response = await post(
-        channels,
-        messenger(
-            text_event("mid.1", "hello"), echo, delivery, read, text_event("mid.2", "anyone?")
-        ),
-    )
+    response = await post(channels, fixture("meta_messenger_batch.json"))
 
     assert response.status_code == 200 and response.json() == {"accepted": 2}
     inbound = await channels.inbound()
-    assert [(e.tenant, e.data.text) for e in inbound] == [("acme", "hello"), ("acme", "anyone?")]  # type: ignore[attr-defined]
-    first = await channels.messages()
-    assert (first[0].channel, first[0].provider_message_id, first[0].thread_key) == (
+    assert [e.tenant for e in inbound] == ["acme", "acme"]
+    first, second = await channels.messages()
+    assert (first.channel, first.provider_message_id, first.thread_key, first.text) == (
         Channel.MESSENGER,
         "mid.1",
         "PSID_1",
+        "hello",
     )
+    assert (second.text, second.account_id) == ("anyone?", "PAGE_1")
 
 
 async def test_instagram_messages_come_in_on_the_same_webhook(channels: Channels) -> None:
-    await post(
-        channels,
-        messenger(text_event("ig.1", "hola", account="IG_1"), kind="instagram", account="IG_1"),
-    )
+    await post(channels, fixture("meta_instagram.json"))
     [message] = await channels.messages()
-    assert (message.channel, message.text) == (Channel.INSTAGRAM, "hola")
+    assert (message.channel, message.text, message.account_id) == (
+        Channel.INSTAGRAM,
+        "hola",
+        "IG_1",
+    )
 
 
 async def test_whatsapp_messages_with_contact_names_and_media_and_no_statuses(
     channels: Channels,
 ) -> None:
-    response = await post(channels, WHATSAPP)
+    response = await post(channels, fixture("meta_whatsapp.json"))
 
     assert response.json() == {"accepted": 2}
     inbound = await channels.inbound()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,13 @@ from shared.events import Channel
 from shared.runtime import bootstrap
 from tests.asgi import serve
 from tests.processes import free_port
-from tests.unit.channels.conftest import TELEGRAM_SECRET, Channels, channels_app, desk_settings
+from tests.unit.channels.conftest import (
+    FIXTURES,
+    TELEGRAM_SECRET,
+    Channels,
+    channels_app,
+    desk_settings,
+)
 
 
 async def post(
@@ -32,22 +39,9 @@ async def post(
 
 
 def update(**message: Any) -> dict[str, Any]:
-    return {
-        "update_id": 10000,
-        "message": {
-            "message_id": 1365,
-            "date": 1441645532,
-            "chat": {"id": 1111111, "type": "private"},
-            "from": {
-                "id": 1111111,
-                "first_name": "Lucía",
-                "last_name": "Gómez",
-                "username": "lucia",
-                "language_code": "es",
-            },
-            **message,
-        },
-    }
+    """The documented update (tests/fixtures/providers/telegram_update.json), changed as given."""
+    documented = json.loads((FIXTURES / "telegram_update.json").read_text())["payload"]
+    return {**documented, "message": {**documented["message"], **message}}
 
 
 async def test_a_message_becomes_an_event_threaded_by_chat(channels: Channels) -> None:
@@ -84,6 +78,7 @@ async def test_attachments_are_kept_as_metadata_with_the_caption_as_text(
     await post(
         channels,
         update(
+            text=None,
             caption="the receipt",
             document={
                 "file_id": "f1",

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from shared.events import Channel
-from tests.unit.channels.conftest import TWITTER_SECRET, Channels
+from tests.unit.channels.conftest import FIXTURES, TWITTER_SECRET, Channels
 
 ACCOUNT = "4337869213"
 
@@ -57,15 +57,8 @@ async def test_the_crc_check_answers_the_signed_token(channels: Channels) -> Non
 
 
 async def test_customer_dms_are_routed_and_the_accounts_own_are_not(channels: Channels) -> None:
-    payload = {
-        "for_user_id": ACCOUNT,
-        "direct_message_events": [
-            dm("1001", "3805104374", "my order is late"),
-            dm("1002", ACCOUNT, "sorry!"),
-        ],
-        "users": {"3805104374": {"id": "3805104374", "name": "Joe", "screen_name": "joe"}},
-    }
-    response = await post(channels, payload)
+    documented = json.loads((FIXTURES / "x_direct_messages.json").read_text())["payload"]
+    response = await post(channels, documented)
 
     assert response.json() == {"accepted": 1}
     [message] = await channels.messages()
