@@ -39,3 +39,4 @@ clean:
 bench: $(INSTALLED)
 	$(VENV)/bin/python -m bench.core_decisions
 	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.router_service
+	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.webhook_ack

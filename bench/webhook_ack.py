@@ -1,0 +1,138 @@
+"""Webhook-to-ack throughput of the channels service, against a bare FastAPI endpoint.
+
+    bash deploy/local/with-deps.sh .venv/bin/python -m bench.webhook_ack [--requests 2000]
+
+Each server runs under uvicorn on 127.0.0.1 and gets the same signed Telegram
+updates from 32 concurrent clients, in this order and in one run:
+
+- baseline: a FastAPI endpoint that reads the body and answers 200;
+- channels on LocalBus + SQLite (the embedded mode);
+- channels on Kafka + PostgreSQL (OMNIROUTE_TEST_KAFKA, OMNIROUTE_TEST_DATABASE_URL).
+
+A channels answer is an ack: the secret checked, the message parsed, its id stored,
+the record acknowledged by the bus. Prints requests per second and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+
+from services.channels.app import create_app
+from shared.bus.base import Bus
+from shared.bus.kafka import KafkaBus
+from shared.bus.local import LocalBus
+from shared.config import Settings
+from shared.db.migrate import upgrade_async
+from shared.runtime import bootstrap
+from tests.processes import free_port
+
+SECRET = "bench-secret"
+CONCURRENCY = 32
+
+
+def baseline_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/webhooks/telegram/{bot_id}")
+    async def ok(bot_id: str, request: Request) -> dict[str, int]:
+        await request.body()
+        return {"accepted": 1}
+
+    return app
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def hammer(base_url: str, requests: int) -> float:
+    counter = iter(range(requests))
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for n in counter:
+            update = {
+                "update_id": n,
+                "message": {
+                    "message_id": n,
+                    "date": 1441645532,
+                    "chat": {"id": 1000 + n % 500, "type": "private"},
+                    "from": {"id": 1000 + n % 500, "first_name": "Bench"},
+                    "text": "Hi, where is my order?",
+                },
+            }
+            response = await client.post(
+                f"{base_url}/webhooks/telegram/bench",
+                json=update,
+                headers={"x-telegram-bot-api-secret-token": SECRET},
+            )
+            response.raise_for_status()
+
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(CONCURRENCY)))
+        return requests / (time.perf_counter() - started)
+
+
+async def channels_rate(settings: Settings, bus: Bus, requests: int) -> float:
+    await upgrade_async(settings.effective_database_url)
+    runtime = bootstrap(settings, bus=bus)
+    async with served(create_app(runtime)) as base_url:
+        await runtime.connected.wait()
+        return await hammer(base_url, requests)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    bots = {"bench": {"tenant": "bench", "secret_token": SECRET}}
+    async with served(baseline_app()) as base_url:
+        baseline = await hammer(base_url, args.requests)
+    with tempfile.TemporaryDirectory() as directory:
+        local = Settings.model_validate({"data_dir": Path(directory), "telegram_bots": bots})
+        embedded = await channels_rate(
+            local, LocalBus(Path(directory) / "bus.sqlite3"), args.requests
+        )
+    production = Settings.model_validate(
+        {"database_url": os.environ["OMNIROUTE_TEST_DATABASE_URL"], "telegram_bots": bots}
+    )
+    kafka = KafkaBus(
+        os.environ["OMNIROUTE_TEST_KAFKA"], topic_prefix=f"bench{uuid.uuid4().hex[:6]}."
+    )
+    on_kafka = await channels_rate(production, kafka, args.requests)
+    print(f"bare FastAPI endpoint:              {baseline:>7,.0f} requests/s")
+    print(
+        f"channels, LocalBus + SQLite:        {embedded:>7,.0f} requests/s  ratio {embedded / baseline:.2f}"
+    )
+    print(
+        f"channels, Kafka + PostgreSQL:       {on_kafka:>7,.0f} requests/s  ratio {on_kafka / baseline:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
