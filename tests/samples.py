@@ -89,3 +89,17 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
         ),
     )
 }
+
+
+def chat_message(
+    n: int, text: str = "I was charged twice and want a refund now"
+) -> ev.MessageReceived:
+    """The n-th visitor's first web chat message."""
+    return ev.MessageReceived(
+        channel=ev.Channel.CHAT,
+        provider="webchat",
+        provider_message_id=f"m{n}",
+        thread_key=f"session-{n}",
+        customer=ev.Customer(id=f"visitor-{n}"),
+        text=text,
+    )

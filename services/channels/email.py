@@ -19,6 +19,8 @@ import aiosmtplib
 import httpx
 from fastapi import HTTPException, Request
 from mailparser_reply import EmailReplyParser
+from pydantic import SecretStr
+from starlette.datastructures import FormData, UploadFile
 
 from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import accept, missing, reject, same_secret
@@ -95,7 +97,10 @@ async def accept_email(runtime: Runtime, email: InboundEmail) -> dict[str, int]:
     return {"accepted": await accept(runtime, tenant, [to_message(email, account)])}
 
 
-def check_basic_auth(request: Request, provider: str, setting: str, expected: str | None) -> None:
+def check_basic_auth(
+    request: Request, provider: str, setting: str, expected: SecretStr | None
+) -> None:
+    """`expected` is `user:password`, as the provider is configured to send it."""
     if expected is None:
         raise missing(setting)
     given = request.headers.get("authorization", "")
@@ -104,8 +109,21 @@ def check_basic_auth(request: Request, provider: str, setting: str, expected: st
         decoded = base64.b64decode(credentials, validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         decoded = ""
-    if scheme.lower() != "basic" or not same_secret(decoded, expected):
+    if scheme.lower() != "basic" or not same_secret(decoded, expected.get_secret_value()):
         raise reject(provider, 401, "the basic auth credentials do not match")
+
+
+def form_attachments(form: FormData) -> tuple[Attachment, ...]:
+    """Metadata of the files of a parsed form; their content stays out of events."""
+    return tuple(
+        Attachment(
+            name=item.filename or field,
+            content_type=item.content_type or "application/octet-stream",
+            size_bytes=item.size,
+        )
+        for field, item in form.multi_items()
+        if isinstance(item, UploadFile)
+    )
 
 
 def check_length(request: Request, limit: int) -> None:

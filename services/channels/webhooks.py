@@ -15,6 +15,7 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, HTTPException, Request
 from prometheus_client import Counter
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,6 +61,26 @@ async def read_body(request: Request, limit: int) -> bytes:
 def same_secret(given: str | None, expected: str) -> bool:
     """Constant-time comparison, so response timing reveals nothing of the secret."""
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def signed_body(
+    request: Request,
+    *,
+    provider: str,
+    secret: SecretStr | None,
+    setting: str,
+    header: str,
+    sign: Callable[[str, bytes], str],
+    limit: int,
+) -> bytes:
+    """The raw body, once `header` equals `sign(secret, body)` (401 otherwise, 503 while
+    the secret is not configured)."""
+    if secret is None:
+        raise missing(setting)
+    body = await read_body(request, limit)
+    if not same_secret(request.headers.get(header), sign(secret.get_secret_value(), body)):
+        raise reject(provider, 401, f"{header} does not match the body")
+    return body
 
 
 def hmac_sha256(key: str, data: bytes) -> bytes:

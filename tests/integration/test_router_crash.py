@@ -24,6 +24,7 @@ from shared.db import create_engine, session_factory
 from shared.db.models import OutboxRecord, RouterOffset
 from tests.conftest import unique
 from tests.processes import OmnirouteProcess, migrate
+from tests.samples import chat_message
 
 MESSAGES = 2000
 AGENTS = 20
@@ -119,14 +120,7 @@ async def publish_desk(bus: KafkaBus) -> None:
 
 async def publish_messages(bus: KafkaBus) -> None:
     for n in range(MESSAGES):
-        message = ev.MessageReceived(
-            channel=ev.Channel.CHAT,
-            provider="webchat",
-            provider_message_id=f"m{n}",
-            thread_key=f"session-{n}",
-            customer=ev.Customer(id=f"visitor-{n}"),
-            text="My card was charged twice, please refund it",
-        )
+        message = chat_message(n)
         await bus.publish(ev.INBOUND, "acme", ev.Envelope.wrap(message, tenant="acme", key=f"s{n}"))
         if n % 100 == 0:
             await asyncio.sleep(0.05)  # a steady flow, not one burst

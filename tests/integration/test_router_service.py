@@ -21,6 +21,7 @@ from shared.db.outbox import relay
 from shared.runtime import Runtime, bootstrap
 from tests.conftest import unique
 from tests.integration.test_bus_contract import take
+from tests.samples import chat_message
 
 
 @dataclass
@@ -65,17 +66,6 @@ def setup_events() -> list[tuple[str, ev.Payload]]:
     ]
 
 
-def message(n: int) -> ev.MessageReceived:
-    return ev.MessageReceived(
-        channel=ev.Channel.CHAT,
-        provider="webchat",
-        provider_message_id=f"m{n}",
-        thread_key=f"session-{n}",
-        customer=ev.Customer(id=f"visitor-{n}"),
-        text="I was charged twice and want a refund now",
-    )
-
-
 async def publish(bus: Bus, items: list[tuple[str, ev.Payload]]) -> None:
     for topic, payload in items:
         await bus.publish(topic, "acme", ev.Envelope.wrap(payload, tenant="acme", key="k"))
@@ -106,7 +96,7 @@ async def test_messages_are_routed_and_the_decisions_published_with_their_cause(
     router = RouterService(runtime)
     await publish(stack.bus, setup_events())
     await router.apply(await fetch_inputs(stack.bus, 4))
-    await publish(stack.bus, [(ev.INBOUND, message(1))])
+    await publish(stack.bus, [(ev.INBOUND, chat_message(1))])
     records = await fetch_inputs(stack.bus, 5)
 
     await router.apply(records)
@@ -127,7 +117,9 @@ async def test_messages_are_routed_and_the_decisions_published_with_their_cause(
 
 async def test_a_batch_applied_again_after_a_crash_changes_nothing(stack: Stack) -> None:
     runtime = stack.runtime()
-    await publish(stack.bus, [*setup_events(), (ev.INBOUND, message(1)), (ev.INBOUND, message(2))])
+    await publish(
+        stack.bus, [*setup_events(), (ev.INBOUND, chat_message(1)), (ev.INBOUND, chat_message(2))]
+    )
     records = await fetch_inputs(stack.bus, 6)
     await RouterService(runtime).apply(records)
 
@@ -149,7 +141,7 @@ async def test_a_batch_applied_again_after_a_crash_changes_nothing(stack: Stack)
 
 async def test_a_restarted_router_keeps_its_offers_and_their_deadlines(stack: Stack) -> None:
     runtime = stack.runtime()
-    await publish(stack.bus, [*setup_events(), (ev.INBOUND, message(1))])
+    await publish(stack.bus, [*setup_events(), (ev.INBOUND, chat_message(1))])
     first = RouterService(runtime)
     await first.apply(await fetch_inputs(stack.bus, 5))
 

@@ -11,11 +11,16 @@ import json
 import time
 
 from fastapi import APIRouter, HTTPException, Request
-from starlette.datastructures import UploadFile
 
-from services.channels.email import InboundEmail, accept_email, addresses, check_length, sender
+from services.channels.email import (
+    InboundEmail,
+    accept_email,
+    addresses,
+    check_length,
+    form_attachments,
+    sender,
+)
 from services.channels.webhooks import RuntimeDep, hmac_sha256, missing, reject, same_secret
-from shared.events import Attachment
 
 router = APIRouter(tags=["webhooks"])
 
@@ -51,15 +56,7 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
                 text=str(form.get("body-plain", "")),
                 in_reply_to=headers.get("in-reply-to"),
                 references=headers.get("references"),
-                attachments=tuple(
-                    Attachment(
-                        name=item.filename or field,
-                        content_type=item.content_type or "application/octet-stream",
-                        size_bytes=item.size,
-                    )
-                    for field, item in form.multi_items()
-                    if isinstance(item, UploadFile)
-                ),
+                attachments=form_attachments(form),
             )
         except (KeyError, ValueError, TypeError) as error:
             raise HTTPException(400, f"not a Mailgun parsed message: {error}") from None

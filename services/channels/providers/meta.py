@@ -26,9 +26,9 @@ from services.channels.webhooks import (
     accept,
     hmac_sha256,
     missing,
-    read_body,
     reject,
     same_secret,
+    signed_body,
 )
 from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
 from shared.runtime import Runtime
@@ -61,13 +61,15 @@ async def verify_subscription(
 @router.post("/webhooks/meta")
 async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
     settings = runtime.settings
-    secret = settings.meta_app_secret
-    if secret is None:
-        raise missing("OMNIROUTE_META_APP_SECRET")
-    body = await read_body(request, settings.max_webhook_bytes)
-    signature = request.headers.get("x-hub-signature-256")
-    if not same_secret(signature, "sha256=" + hmac_sha256(secret.get_secret_value(), body).hex()):
-        raise reject(PROVIDER, 401, "X-Hub-Signature-256 does not match the body")
+    body = await signed_body(
+        request,
+        provider=PROVIDER,
+        secret=settings.meta_app_secret,
+        setting="OMNIROUTE_META_APP_SECRET",
+        header="x-hub-signature-256",
+        sign=lambda key, data: "sha256=" + hmac_sha256(key, data).hex(),
+        limit=settings.max_webhook_bytes,
+    )
     try:
         payload = json.loads(body)
         received = list(parse(payload))

@@ -18,12 +18,8 @@ PROVIDER = "postmark"
 @router.post("/webhooks/email/postmark")
 async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
     settings = runtime.settings
-    expected = settings.postmark_basic_auth
     check_basic_auth(
-        request,
-        PROVIDER,
-        "OMNIROUTE_POSTMARK_BASIC_AUTH",
-        expected.get_secret_value() if expected else None,
+        request, PROVIDER, "OMNIROUTE_POSTMARK_BASIC_AUTH", settings.postmark_basic_auth
     )
     body = await read_body(request, settings.max_email_bytes)
     try:

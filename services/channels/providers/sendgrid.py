@@ -12,7 +12,6 @@ from email.parser import HeaderParser
 from email.policy import default
 
 from fastapi import APIRouter, HTTPException, Request
-from starlette.datastructures import UploadFile
 
 from services.channels.email import (
     InboundEmail,
@@ -20,10 +19,10 @@ from services.channels.email import (
     addresses,
     check_basic_auth,
     check_length,
+    form_attachments,
     sender,
 )
 from services.channels.webhooks import RuntimeDep
-from shared.events import Attachment
 
 router = APIRouter(tags=["webhooks"])
 
@@ -33,12 +32,8 @@ PROVIDER = "sendgrid"
 @router.post("/webhooks/email/sendgrid")
 async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
     settings = runtime.settings
-    expected = settings.sendgrid_basic_auth
     check_basic_auth(
-        request,
-        PROVIDER,
-        "OMNIROUTE_SENDGRID_BASIC_AUTH",
-        expected.get_secret_value() if expected else None,
+        request, PROVIDER, "OMNIROUTE_SENDGRID_BASIC_AUTH", settings.sendgrid_basic_auth
     )
     check_length(request, settings.max_email_bytes)
     async with request.form() as form:  # closes uploaded files when done
@@ -56,15 +51,7 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
                 text=str(form.get("text", "")),
                 in_reply_to=headers.get("In-Reply-To"),
                 references=headers.get("References"),
-                attachments=tuple(
-                    Attachment(
-                        name=item.filename or field,
-                        content_type=item.content_type or "application/octet-stream",
-                        size_bytes=item.size,
-                    )
-                    for field, item in form.multi_items()
-                    if isinstance(item, UploadFile)
-                ),
+                attachments=form_attachments(form),
             )
         except (KeyError, ValueError, TypeError, AttributeError) as error:
             raise HTTPException(400, f"not a SendGrid Inbound Parse form: {error}") from None

@@ -24,9 +24,7 @@ from services.channels.webhooks import (
     accept,
     hmac_sha256,
     missing,
-    read_body,
-    reject,
-    same_secret,
+    signed_body,
 )
 from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
 from shared.runtime import Runtime
@@ -51,13 +49,15 @@ async def challenge(runtime: RuntimeDep, crc_token: str = Query(min_length=1)) -
 @router.post("/webhooks/twitter")
 async def receive(request: Request, runtime: RuntimeDep) -> dict[str, int]:
     settings = runtime.settings
-    secret = settings.twitter_consumer_secret
-    if secret is None:
-        raise missing("OMNIROUTE_TWITTER_CONSUMER_SECRET")
-    body = await read_body(request, settings.max_webhook_bytes)
-    given = request.headers.get("x-twitter-webhooks-signature")
-    if not same_secret(given, signature(secret.get_secret_value(), body)):
-        raise reject(PROVIDER, 401, "x-twitter-webhooks-signature does not match the body")
+    body = await signed_body(
+        request,
+        provider=PROVIDER,
+        secret=settings.twitter_consumer_secret,
+        setting="OMNIROUTE_TWITTER_CONSUMER_SECRET",
+        header="x-twitter-webhooks-signature",
+        sign=signature,
+        limit=settings.max_webhook_bytes,
+    )
     try:
         payload = json.loads(body)
         account = str(payload["for_user_id"])
