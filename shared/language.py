@@ -24,6 +24,8 @@ ENGLISH = frozenset(
 
 def normalise(text: str) -> str:
     """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
+    if text.isascii():  # nothing to take off: the common case, and far cheaper
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -34,7 +36,11 @@ def words(text: str) -> list[str]:
 
 def detect(text: str) -> str:
     """'es' or 'en'; English when nothing tells (the wider default)."""
-    tokens = words(text)
+    return detect_words(words(text))
+
+
+def detect_words(tokens: list[str]) -> str:
+    """`detect` for text already split by `words`."""
     spanish = sum(token in SPANISH for token in tokens)
     english = sum(token in ENGLISH for token in tokens)
     return "es" if spanish > english else "en"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from shared.events import Channel
-from shared.language import detect, normalise
+from shared.language import detect_words, normalise
 
 Tier = Literal["low", "medium", "high"]
 
@@ -340,7 +340,7 @@ class RuleClassifier:
             score=score,
             tier=tier,
             intents=intents,
-            language=message.language_hint or detect(message.text),
+            language=message.language_hint or detect_words(words),
             reasons=tuple(reason for weight, reason in signals if weight),
         )
 
