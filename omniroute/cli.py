@@ -14,8 +14,10 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from services.agents.auth import Role, new_key, store_key
 from shared.config import Settings
-from shared.db.migrate import upgrade
+from shared.db import create_engine, session_factory
+from shared.db.migrate import upgrade, upgrade_async
 from shared.events import json_schemas
 from shared.observability import configure_logging
 from shared.runtime import Runtime, bootstrap
@@ -33,6 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     schema = commands.add_parser("schema", help="write the JSON Schema of every event")
     schema.add_argument("--out", type=Path, default=Path("docs/events"))
+    keys = commands.add_parser("keys", help="API keys of the agents service")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser(
+        "create", help="create a key; prints it alone on the last line"
+    )
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--agent", help="the agent an agent key belongs to")
+    create.add_argument("--tenant", help="default: OMNIROUTE_DEMO_TENANT")
+    create.add_argument("--name", help="what the key is for")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -58,13 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         case "schema":
             return _write_schemas(args.out)
+        case "keys":
+            return asyncio.run(_create_key(settings, args))
     return 2
 
 
 def _run_embedded(settings: Settings) -> int:
     from omniroute.embedded import create_app, prepare
 
-    first_start = asyncio.run(prepare(settings))
+    prepared = asyncio.run(prepare(settings))
     base = f"http://{settings.host}:{settings.port}"
 
     def banner() -> None:
@@ -72,7 +85,12 @@ def _run_embedded(settings: Settings) -> int:
             "",
             f"omniroute is running: all services in one process, data in {settings.data_dir}/",
             f"  demo tenant '{settings.demo_tenant}'"
-            + (" created" if first_start else " (already there)"),
+            + (" created" if prepared.created else " (already there)"),
+            *(
+                [f"  admin API key (shown once, keep it): {prepared.admin_key}"]
+                if prepared.admin_key
+                else []
+            ),
             f"  browser:  {base}/docs",
             f"  curl:     curl -s {base}/readyz",
             "  stop:     Ctrl-C",
@@ -96,6 +114,29 @@ def _serve(
         signal.signal(sig, lambda *_: None)
     server.run()
     return 0 if server.started else 1
+
+
+async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
+    role = Role(args.role)
+    if role is Role.AGENT and not args.agent:
+        print("an agent key needs --agent", file=sys.stderr)
+        return 2
+    await upgrade_async(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url)
+    key = new_key()
+    try:
+        await store_key(
+            session_factory(engine),
+            key=key,
+            tenant=args.tenant or settings.demo_tenant,
+            role=role,
+            agent_id=args.agent,
+            name=args.name,
+        )
+    finally:
+        await engine.dispose()
+    print(key)
+    return 0
 
 
 def _write_schemas(out: Path) -> int:

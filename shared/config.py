@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         1_000_000, ge=1024, description="Largest event record the bus accepts, in bytes."
     )
     demo_tenant: str = Field("demo", description="Tenant id that `omniroute run` creates.")
+    bootstrap_admin_key: SecretStr | None = Field(
+        None,
+        description="The demo tenant's admin API key in `omniroute run`; unset, one is "
+        "generated and printed once.",
+    )
     max_webhook_bytes: int = Field(
         1_048_576, ge=1024, description="Largest webhook body accepted (413 above)."
     )

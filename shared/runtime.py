@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -76,6 +77,14 @@ def bootstrap(settings: Settings, *, bus: Bus | None = None, embedded: bool = Fa
         embedded=embedded,
     )
 
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+# How views receive the adapters: `async def view(runtime: RuntimeDep)`.
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 Worker = Callable[[Runtime], Awaitable[None]]
 

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter, FastAPI
 
+from services.agents.api import keys
 from shared.runtime import Runtime, relay_outbox, service_app
 
-# The /v1/ API joins this list, one router per resource.
-ROUTERS: list[APIRouter] = []
+# The /v1/ API, one router per resource.
+ROUTERS: list[APIRouter] = [keys.router]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from typing import Annotated
 
 import structlog
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from prometheus_client import Counter
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -35,14 +34,6 @@ REJECTED = Counter(
     "Webhook requests refused for a bad or missing signature or secret.",
     ["provider"],
 )
-
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def read_body(request: Request, limit: int) -> bytes:

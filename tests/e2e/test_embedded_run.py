@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from tests.processes import OmnirouteProcess
 
@@ -35,6 +38,9 @@ def test_run_comes_up_ready_and_keeps_its_data_across_restarts(tmp_path: Path) -
         assert "demo tenant 'demo' created" in first.output()
         assert f"curl -s {first.base_url}/readyz" in first.output()
         wait_for(lambda: "omniroute_router_decisions_total 7.0" in first.get("/metrics").text)
+        [key] = re.findall(r"admin API key \(shown once, keep it\): (\S+)", first.output())
+        me = httpx.get(first.base_url + "/v1/me", headers={"authorization": f"Bearer {key}"})
+        assert me.json() == {"tenant": "demo", "role": "admin", "agent_id": None}
         assert first.stop(signal.SIGINT) == 0  # Ctrl-C
     finally:
         first.kill()
@@ -53,6 +59,7 @@ def test_run_comes_up_ready_and_keeps_its_data_across_restarts(tmp_path: Path) -
     try:
         second.wait_until_ready()
         assert "demo tenant 'demo' (already there)" in second.output()
+        assert "admin API key" not in second.output()
         assert second.stop(signal.SIGTERM) == 0
     finally:
         second.kill()
@@ -62,3 +69,17 @@ def test_run_comes_up_ready_and_keeps_its_data_across_restarts(tmp_path: Path) -
     assert rows(bus_file, "SELECT grp, topic, next_seq FROM group_offsets") == [
         ("router", "cc.config.v1", 8)
     ]
+
+
+def test_the_bootstrap_admin_key_setting_is_the_demo_admins_key(tmp_path: Path) -> None:
+    key = "or_bootstrap-key-for-tests-0123456789"
+    env = {"OMNIROUTE_DATA_DIR": str(tmp_path), "OMNIROUTE_BOOTSTRAP_ADMIN_KEY": key}
+    run = OmnirouteProcess("run", env, tmp_path / "run.log")
+    try:
+        run.wait_until_ready()
+        me = httpx.get(run.base_url + "/v1/me", headers={"authorization": f"Bearer {key}"})
+        assert me.json() == {"tenant": "demo", "role": "admin", "agent_id": None}
+        assert key not in run.output() and "admin API key" not in run.output()
+        assert run.stop() == 0
+    finally:
+        run.kill()

@@ -20,7 +20,8 @@ from services.channels.email import (
     form_attachments,
     sender,
 )
-from services.channels.webhooks import RuntimeDep, hmac_sha256, missing, reject, same_secret
+from services.channels.webhooks import hmac_sha256, missing, reject, same_secret
+from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["webhooks"])
 

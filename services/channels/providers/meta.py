@@ -22,7 +22,6 @@ from fastapi.responses import PlainTextResponse
 
 from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import (
-    RuntimeDep,
     accept,
     hmac_sha256,
     missing,
@@ -31,7 +30,7 @@ from services.channels.webhooks import (
     signed_body,
 )
 from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
-from shared.runtime import Runtime
+from shared.runtime import Runtime, RuntimeDep
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])

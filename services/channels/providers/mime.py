@@ -10,8 +10,9 @@ from email.policy import default
 from fastapi import APIRouter, HTTPException, Request
 
 from services.channels.email import InboundEmail, accept_email, addresses, sender
-from services.channels.webhooks import RuntimeDep, missing, read_body, reject, same_secret
+from services.channels.webhooks import missing, read_body, reject, same_secret
 from shared.events import Attachment
+from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["webhooks"])
 

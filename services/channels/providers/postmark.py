@@ -7,8 +7,9 @@ import json
 from fastapi import APIRouter, HTTPException, Request
 
 from services.channels.email import InboundEmail, accept_email, check_basic_auth
-from services.channels.webhooks import RuntimeDep, read_body
+from services.channels.webhooks import read_body
 from shared.events import Attachment
+from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["webhooks"])
 

@@ -22,7 +22,7 @@ from services.channels.email import (
     form_attachments,
     sender,
 )
-from services.channels.webhooks import RuntimeDep
+from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["webhooks"])
 

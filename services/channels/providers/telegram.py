@@ -15,10 +15,10 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request
 
 from services.channels.outbound import PermanentFailure
-from services.channels.webhooks import RuntimeDep, accept, missing, read_body, reject, same_secret
+from services.channels.webhooks import accept, missing, read_body, reject, same_secret
 from shared.config import TelegramBot
 from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
-from shared.runtime import Runtime
+from shared.runtime import Runtime, RuntimeDep
 
 router = APIRouter(tags=["webhooks"])
 

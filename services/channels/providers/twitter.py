@@ -20,14 +20,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from services.channels.outbound import PermanentFailure
 from services.channels.webhooks import (
-    RuntimeDep,
     accept,
     hmac_sha256,
     missing,
     signed_body,
 )
 from shared.events import Attachment, Channel, Customer, DeliverMessage, Envelope, MessageReceived
-from shared.runtime import Runtime
+from shared.runtime import Runtime, RuntimeDep
 
 router = APIRouter(tags=["webhooks"])
 

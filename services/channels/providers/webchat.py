@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from services.channels.webhooks import RuntimeDep, accept
+from services.channels.webhooks import accept
 from shared.db.models import ChatMessage, ChatSession
 from shared.events import (
     Channel,
@@ -32,7 +32,7 @@ from shared.events import (
     new_event_id,
     utcnow,
 )
-from shared.runtime import Runtime
+from shared.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
 
