@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, FastAPI
 
-from services.agents.api import keys
+from services.agents.api import configuration, keys
 from shared.runtime import Runtime, relay_outbox, service_app
 
 # The /v1/ API, one router per resource.
-ROUTERS: list[APIRouter] = [keys.router]
+ROUTERS: list[APIRouter] = [keys.router, configuration.router]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

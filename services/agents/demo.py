@@ -2,14 +2,12 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.agents import configuration
 from shared.db.models import Tenant
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
-    CONFIG,
     AgentUpserted,
     Channel,
-    Envelope,
-    Payload,
     QueueUpserted,
     RoutingRule,
     RoutingRulesChanged,
@@ -58,12 +56,7 @@ async def ensure_demo_tenant(sessions: async_sessionmaker[AsyncSession], tenant:
         if await uow.session.get(Tenant, tenant) is not None:
             return False
         uow.session.add(Tenant(id=tenant, name="Demo desk"))
-        config: list[tuple[str, Payload]] = [
-            *((f"queue:{queue.queue_id}", queue) for queue in DEMO_QUEUES),
-            *((f"agent:{agent.agent_id}", agent) for agent in DEMO_AGENTS),
-            ("routing-rules", DEMO_RULES),
-        ]
-        for key, payload in config:
-            uow.emit(CONFIG, Envelope.wrap(payload, tenant=tenant, key=key))
+        for item in (*DEMO_QUEUES, *DEMO_AGENTS, DEMO_RULES):
+            await configuration.save(uow, tenant, item)
         await uow.commit()
         return True

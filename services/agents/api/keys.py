@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
+from services.agents.api.page import Page
 from services.agents.auth import Admin, AnyRole, Role, new_key, store_key
 from shared.db.models import ApiKey
 from shared.events import utcnow
@@ -38,11 +39,6 @@ class NewKey(KeyView):
     key: str = Field(description="The key itself: shown this once, stored only as a hash.")
 
 
-class KeyList(BaseModel):
-    items: list[KeyView]
-    next: str | None = None
-
-
 @router.get("/me")
 async def me(principal: AnyRole) -> Me:
     return Me(tenant=principal.tenant, role=principal.role, agent_id=principal.agent_id)
@@ -72,14 +68,14 @@ async def create_key(request: KeyRequest, principal: Admin, runtime: RuntimeDep)
 
 
 @router.get("/keys")
-async def list_keys(principal: Admin, runtime: RuntimeDep) -> KeyList:
+async def list_keys(principal: Admin, runtime: RuntimeDep) -> Page[KeyView]:
     async with runtime.sessions() as session:
         rows = await session.scalars(
             select(ApiKey)
             .where(ApiKey.tenant == principal.tenant, ApiKey.revoked_at.is_(None))
             .order_by(ApiKey.created_at)
         )
-        return KeyList(
+        return Page(
             items=[
                 KeyView(
                     key_id=row.key_id,

@@ -1,0 +1,131 @@
+"""/v1/agents, /v1/queues and /v1/routing/rules: roles, validation, and the events they publish."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.agents.app import create_app
+from services.agents.auth import Role, new_key, store_key
+from shared import events as ev
+from shared.bus.local import LocalBus
+from shared.config import Settings
+from shared.db.migrate import upgrade_async
+from shared.db.outbox import relay_once
+from shared.runtime import Runtime, bootstrap
+from tests.asgi import serve
+
+
+@dataclass
+class Desk:
+    client: httpx.AsyncClient
+    runtime: Runtime
+    keys: dict[Role, dict[str, str]]
+
+    async def published(self) -> list[ev.Envelope]:
+        """Configuration events on the bus, each once (consumers deduplicate by id: the
+        service's relay and this one may both publish a row)."""
+        while await relay_once(self.runtime.sessions, self.runtime.bus, limit=100):
+            pass
+        async with self.runtime.bus.subscribe([ev.CONFIG], "inspector") as subscription:
+            records = await subscription.fetch(timeout_s=0)
+        events = [ev.decode(r.value, topic=ev.CONFIG) for r in records]
+        return list({event.id: event for event in events}.values())
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    settings = Settings(data_dir=tmp_path)
+    await upgrade_async(settings.effective_database_url)
+    runtime = bootstrap(settings, bus=LocalBus(tmp_path / "bus.sqlite3"))
+    keys = {}
+    for role in Role:
+        key = new_key()
+        await store_key(runtime.sessions, key=key, tenant="acme", role=role, agent_id="ana")
+        keys[role] = {"authorization": f"Bearer {key}"}
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        yield Desk(client, runtime, keys)
+
+
+ANA = {
+    "agent_id": "ana",
+    "name": "Ana",
+    "skills": {"billing": 4},
+    "capacity": {"chat": 3, "email": 5},
+}
+
+
+async def test_an_admin_adds_an_agent_and_the_router_is_told(desk: Desk) -> None:
+    created = await desk.client.post("/v1/agents", json=ANA, headers=desk.keys[Role.ADMIN])
+    again = await desk.client.post("/v1/agents", json=ANA, headers=desk.keys[Role.ADMIN])
+    listed = await desk.client.get("/v1/agents", headers=desk.keys[Role.SUPERVISOR])
+
+    assert created.status_code == 201 and again.status_code == 409
+    assert [a["agent_id"] for a in listed.json()["items"]] == ["ana"]
+    [event] = await desk.published()
+    assert event.tenant == "acme" and event.data == ev.AgentUpserted(**ANA)
+
+
+async def test_roles_admins_write_supervisors_read_agents_neither(desk: Desk) -> None:
+    supervisor_write = await desk.client.put(
+        "/v1/agents/ben", json={"name": "Ben"}, headers=desk.keys[Role.SUPERVISOR]
+    )
+    agent_read = await desk.client.get("/v1/queues", headers=desk.keys[Role.AGENT])
+    nobody = await desk.client.get("/v1/queues")
+    assert (supervisor_write.status_code, agent_read.status_code, nobody.status_code) == (
+        403,
+        403,
+        401,
+    )
+
+
+async def test_a_wrong_value_is_a_422_naming_the_field(desk: Desk) -> None:
+    response = await desk.client.put(
+        "/v1/agents/ana",
+        json={"name": "Ana", "skills": {"billing": 7}},
+        headers=desk.keys[Role.ADMIN],
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.skills.billing"]
+
+
+async def test_queues_and_rules_that_point_at_them(desk: Desk) -> None:
+    admin = desk.keys[Role.ADMIN]
+    queue = await desk.client.post(
+        "/v1/queues",
+        json={"queue_id": "billing", "name": "Billing", "required_skills": {"billing": 2}},
+        headers=admin,
+    )
+    unknown = await desk.client.put(
+        "/v1/routing/rules", json={"default_queue_id": "general"}, headers=admin
+    )
+    rules = await desk.client.put(
+        "/v1/routing/rules",
+        json={
+            "default_queue_id": "billing",
+            "rules": [{"intent": "invoice", "queue_id": "billing"}],
+        },
+        headers=admin,
+    )
+    read = await desk.client.get("/v1/routing/rules", headers=desk.keys[Role.SUPERVISOR])
+
+    assert queue.status_code == 201
+    assert unknown.status_code == 422 and "unknown queues: general" in unknown.json()["detail"]
+    assert rules.status_code == 200 and read.json()["rules"][0]["queue_id"] == "billing"
+    assert [e.type for e in await desk.published()] == ["QueueUpserted", "RoutingRulesChanged"]
+
+
+async def test_deleting_an_agent_deactivates_them_for_the_router(desk: Desk) -> None:
+    admin = desk.keys[Role.ADMIN]
+    await desk.client.post("/v1/agents", json=ANA, headers=admin)
+    deleted = await desk.client.delete("/v1/agents/ana", headers=admin)
+    gone = await desk.client.get("/v1/agents/ana", headers=admin)
+
+    assert (deleted.status_code, gone.status_code) == (204, 404)
+    last = (await desk.published())[-1].data
+    assert isinstance(last, ev.AgentUpserted) and last.active is False
