@@ -2,12 +2,15 @@
 
 from fastapi import APIRouter, FastAPI
 
-from services.agents.api import configuration, keys
+from services.agents import readmodel
+from services.agents.api import configuration, desk, keys
 from shared.runtime import Runtime, relay_outbox, service_app
 
 # The /v1/ API, one router per resource.
-ROUTERS: list[APIRouter] = [keys.router, configuration.router]
+ROUTERS: list[APIRouter] = [keys.router, configuration.router, desk.router]
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    return service_app("omniroute agents", runtime, routers=ROUTERS, workers=[relay_outbox])
+    return service_app(
+        "omniroute agents", runtime, routers=ROUTERS, workers=[relay_outbox, readmodel.project]
+    )

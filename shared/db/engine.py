@@ -11,17 +11,27 @@ def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = _create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return _create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (see _begin_immediate).
+    connection.isolation_level = None
     # WAL lets readers work while the router writes; FULL sync makes a commit durable.
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A transaction that reads and then writes fails at once in WAL mode if another
+    # writer committed in between (the busy timeout does not apply). Taking the write
+    # lock at BEGIN makes it wait its turn instead: one process, few writers.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

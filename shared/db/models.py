@@ -125,3 +125,56 @@ class ConfigurationItem(Base):
     item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReadConversation(Base):
+    """A conversation as agents and supervisors see it (built from cc.routing.v1)."""
+
+    __tablename__ = "rm_conversations"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    thread: Mapped[str] = mapped_column(String(500))
+    queue_id: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    customer: Mapped[str] = mapped_column(Text)
+    complexity: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReadMessage(Base):
+    __tablename__ = "rm_messages"
+
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    sender: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReadOffer(Base):
+    __tablename__ = "rm_offers"
+
+    offer_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(63))
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(200), index=True)
+    queue_id: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16))  # open, accepted, declined, expired
+
+
+class AppliedEvent(Base):
+    """A routing event the read model applied; `causation` lets a command find its verdict."""
+
+    __tablename__ = "rm_applied"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    causation: Mapped[str | None] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

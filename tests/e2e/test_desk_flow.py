@@ -1,0 +1,99 @@
+"""A customer writes in the web chat, an agent takes it at the desk API, replies, closes.
+
+Everything in one process (`omniroute run`'s app) on LocalBus and SQLite: channels,
+router and agents talk only through the event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from omniroute.embedded import create_app, prepare
+from services.agents.auth import Role, new_key, store_key
+from shared.config import Settings
+from shared.runtime import bootstrap
+from tests.asgi import serve
+
+
+async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    await prepare(settings)
+    runtime = bootstrap(settings, embedded=True)
+    ana = new_key()
+    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
+    desk = {"authorization": f"Bearer {ana}"}
+    ben, boss = new_key(), new_key()
+    await store_key(runtime.sessions, key=ben, tenant="demo", role=Role.AGENT, agent_id="ben")
+    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        assert (
+            await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
+        ).status_code == 200
+
+        session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
+        visitor = {"authorization": f"Bearer {session['token']}"}
+        text = "I was charged twice for my order and I want a refund now!!"
+        await client.post(
+            f"/chat/v1/sessions/{session['session_id']}/messages",
+            json={"text": text},
+            headers=visitor,
+        )
+
+        started = time.monotonic()
+        offers = (
+            await client.get("/v1/agents/me/offers", params={"wait": 20}, headers=desk)
+        ).json()["items"]
+        offered_after_s = time.monotonic() - started
+        [offer] = offers
+        accepted = await client.post(f"/v1/offers/{offer['id']}/accept", headers=desk)
+        conversation = accepted.json()
+
+        await client.post(
+            f"/v1/conversations/{conversation['id']}/messages",
+            json={"text": "Hi Lucía, refunding it now."},
+            headers=desk,
+        )
+        transcript = []
+        for _ in range(40):
+            page = await client.get(
+                f"/chat/v1/sessions/{session['session_id']}/messages",
+                params={"wait": 5},
+                headers=visitor,
+            )
+            transcript = [(m["author"], m["text"]) for m in page.json()["messages"]]
+            if len(transcript) == 2:
+                break
+        peeking = await client.get(
+            f"/v1/conversations/{conversation['id']}", headers={"authorization": f"Bearer {ben}"}
+        )
+        supervising = await client.get(
+            f"/v1/conversations/{conversation['id']}", headers={"authorization": f"Bearer {boss}"}
+        )
+        closed = await client.post(
+            f"/v1/conversations/{conversation['id']}/close", json={}, headers=desk
+        )
+        for _ in range(50):
+            state = (
+                await client.get(f"/v1/conversations/{conversation['id']}", headers=desk)
+            ).json()["state"]
+            if state == "closed":
+                break
+            await asyncio.sleep(0.1)
+
+    assert offered_after_s < 10
+    assert accepted.status_code == 200
+    assert (conversation["state"], conversation["agent_id"], conversation["channel"]) == (
+        "assigned",
+        "ana",
+        "chat",
+    )
+    assert conversation["complexity"]["route"] == "agent"
+    assert "mentions a chargeback" in conversation["complexity"]["reasons"]
+    assert conversation["messages"][0]["text"] == text
+    assert transcript == [("customer", text), ("agent", "Hi Lucía, refunding it now.")]
+    assert (peeking.status_code, supervising.status_code) == (403, 200)
+    assert closed.status_code == 202 and state == "closed"
