@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models import ConfigurationItem
 from shared.db.unit_of_work import UnitOfWork
@@ -27,14 +28,19 @@ P = TypeVar("P", bound=Payload)
 RULES_ID = "rules"
 
 
+_KINDS: dict[type[Payload], str] = {
+    AgentUpserted: "agent",
+    QueueUpserted: "queue",
+    RoutingRulesChanged: "rules",
+}
+
+
 def kind_and_id(item: Payload) -> tuple[str, str]:
     match item:
-        case AgentUpserted(agent_id=agent_id):
-            return "agent", agent_id
-        case QueueUpserted(queue_id=queue_id):
-            return "queue", queue_id
+        case AgentUpserted(agent_id=item_id) | QueueUpserted(queue_id=item_id):
+            return _KINDS[type(item)], item_id
         case RoutingRulesChanged():
-            return "rules", RULES_ID
+            return _KINDS[type(item)], RULES_ID
     raise TypeError(f"{type(item).__name__} is not configuration")
 
 
@@ -54,21 +60,23 @@ async def save(uow: UnitOfWork, tenant: str, item: Payload) -> None:
     uow.emit(CONFIG, Envelope.wrap(item, tenant=tenant, key=f"{kind}:{item_id}"))
 
 
-async def get(uow: UnitOfWork, tenant: str, kind: type[P], item_id: str) -> P | None:
-    row = await uow.session.get(ConfigurationItem, (tenant, _kind(kind), item_id))
+async def get(
+    sessions: async_sessionmaker[AsyncSession], tenant: str, kind: type[P], item_id: str
+) -> P | None:
+    async with sessions() as session:
+        row = await session.get(ConfigurationItem, (tenant, _kind(kind), item_id))
     return kind.model_validate_json(row.body) if row else None
 
 
-async def all_of(uow: UnitOfWork, tenant: str, kind: type[P]) -> list[P]:
-    rows = await uow.session.scalars(
-        select(ConfigurationItem)
-        .where(ConfigurationItem.tenant == tenant, ConfigurationItem.kind == _kind(kind))
-        .order_by(ConfigurationItem.item_id)
-    )
-    return [kind.model_validate_json(row.body) for row in rows]
+async def all_of(sessions: async_sessionmaker[AsyncSession], tenant: str, kind: type[P]) -> list[P]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(ConfigurationItem)
+            .where(ConfigurationItem.tenant == tenant, ConfigurationItem.kind == _kind(kind))
+            .order_by(ConfigurationItem.item_id)
+        )
+        return [kind.model_validate_json(row.body) for row in rows]
 
 
 def _kind(payload_type: type[Payload]) -> str:
-    return {AgentUpserted: "agent", QueueUpserted: "queue", RoutingRulesChanged: "rules"}[
-        payload_type
-    ]
+    return _KINDS[payload_type]

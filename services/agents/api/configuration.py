@@ -69,15 +69,15 @@ async def _save(
 
 @router.get("/agents")
 async def list_agents(principal: Reader, runtime: RuntimeDep) -> Page[AgentUpserted]:
-    async with UnitOfWork(runtime.sessions) as uow:
-        agents = await configuration.all_of(uow, principal.tenant, AgentUpserted)
+    agents = await configuration.all_of(runtime.sessions, principal.tenant, AgentUpserted)
     return Page(items=[agent for agent in agents if agent.active])
 
 
 @router.post("/agents", status_code=201)
 async def create_agent(spec: NewAgent, principal: Admin, runtime: RuntimeDep) -> AgentUpserted:
-    async with UnitOfWork(runtime.sessions) as uow:
-        existing = await configuration.get(uow, principal.tenant, AgentUpserted, spec.agent_id)
+    existing = await configuration.get(
+        runtime.sessions, principal.tenant, AgentUpserted, spec.agent_id
+    )
     if existing is not None and existing.active:
         raise HTTPException(409, f"agent {spec.agent_id!r} exists: PUT changes it")
     agent = AgentUpserted(**spec.model_dump())
@@ -87,8 +87,7 @@ async def create_agent(spec: NewAgent, principal: Admin, runtime: RuntimeDep) ->
 
 @router.get("/agents/{agent_id}")
 async def read_agent(agent_id: str, principal: Reader, runtime: RuntimeDep) -> AgentUpserted:
-    async with UnitOfWork(runtime.sessions) as uow:
-        agent = await configuration.get(uow, principal.tenant, AgentUpserted, agent_id)
+    agent = await configuration.get(runtime.sessions, principal.tenant, AgentUpserted, agent_id)
     if agent is None or not agent.active:
         raise HTTPException(404, f"no agent {agent_id!r}")
     return agent
@@ -114,15 +113,13 @@ async def delete_agent(agent_id: str, principal: Admin, runtime: RuntimeDep) -> 
 
 @router.get("/queues")
 async def list_queues(principal: Reader, runtime: RuntimeDep) -> Page[QueueUpserted]:
-    async with UnitOfWork(runtime.sessions) as uow:
-        return Page(items=await configuration.all_of(uow, principal.tenant, QueueUpserted))
+    return Page(items=await configuration.all_of(runtime.sessions, principal.tenant, QueueUpserted))
 
 
 @router.post("/queues", status_code=201)
 async def create_queue(spec: NewQueue, principal: Admin, runtime: RuntimeDep) -> QueueUpserted:
-    async with UnitOfWork(runtime.sessions) as uow:
-        if await configuration.get(uow, principal.tenant, QueueUpserted, spec.queue_id):
-            raise HTTPException(409, f"queue {spec.queue_id!r} exists: PUT changes it")
+    if await configuration.get(runtime.sessions, principal.tenant, QueueUpserted, spec.queue_id):
+        raise HTTPException(409, f"queue {spec.queue_id!r} exists: PUT changes it")
     queue = QueueUpserted(**spec.model_dump())
     await _save(runtime, principal.tenant, queue)
     return queue
@@ -130,8 +127,7 @@ async def create_queue(spec: NewQueue, principal: Admin, runtime: RuntimeDep) ->
 
 @router.get("/queues/{queue_id}")
 async def read_queue(queue_id: str, principal: Reader, runtime: RuntimeDep) -> QueueUpserted:
-    async with UnitOfWork(runtime.sessions) as uow:
-        queue = await configuration.get(uow, principal.tenant, QueueUpserted, queue_id)
+    queue = await configuration.get(runtime.sessions, principal.tenant, QueueUpserted, queue_id)
     if queue is None:
         raise HTTPException(404, f"no queue {queue_id!r}")
     return queue
@@ -148,10 +144,9 @@ async def put_queue(
 
 @router.get("/routing/rules")
 async def read_rules(principal: Reader, runtime: RuntimeDep) -> RoutingRulesChanged:
-    async with UnitOfWork(runtime.sessions) as uow:
-        rules = await configuration.get(
-            uow, principal.tenant, RoutingRulesChanged, configuration.RULES_ID
-        )
+    rules = await configuration.get(
+        runtime.sessions, principal.tenant, RoutingRulesChanged, configuration.RULES_ID
+    )
     if rules is None:
         raise HTTPException(404, "no routing rules yet: PUT them")
     return rules
@@ -161,10 +156,10 @@ async def read_rules(principal: Reader, runtime: RuntimeDep) -> RoutingRulesChan
 async def put_rules(
     rules: RoutingRulesChanged, principal: Admin, runtime: RuntimeDep
 ) -> RoutingRulesChanged:
-    async with UnitOfWork(runtime.sessions) as uow:
-        queues = {
-            q.queue_id for q in await configuration.all_of(uow, principal.tenant, QueueUpserted)
-        }
+    queues = {
+        q.queue_id
+        for q in await configuration.all_of(runtime.sessions, principal.tenant, QueueUpserted)
+    }
     unknown = sorted({rules.default_queue_id, *(rule.queue_id for rule in rules.rules)} - queues)
     if unknown:
         raise HTTPException(422, f"unknown queues: {', '.join(unknown)}")
