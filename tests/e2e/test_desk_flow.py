@@ -73,6 +73,14 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
         supervising = await client.get(
             f"/v1/conversations/{conversation['id']}", headers={"authorization": f"Bearer {boss}"}
         )
+        waiting_or_assigned = await client.get(
+            "/v1/conversations",
+            params={"state": "assigned", "channel": "chat"},
+            headers={"authorization": f"Bearer {boss}"},
+        )
+        bens_list = await client.get(
+            "/v1/conversations", headers={"authorization": f"Bearer {ben}"}
+        )
         closed = await client.post(
             f"/v1/conversations/{conversation['id']}/close", json={}, headers=desk
         )
@@ -96,4 +104,6 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
     assert conversation["messages"][0]["text"] == text
     assert transcript == [("customer", text), ("agent", "Hi Lucía, refunding it now.")]
     assert (peeking.status_code, supervising.status_code) == (403, 200)
+    assert [c["id"] for c in waiting_or_assigned.json()["items"]] == [conversation["id"]]
+    assert bens_list.json() == {"items": [], "next": None}
     assert closed.status_code == 202 and state == "closed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from shared.events import (
     AGENT_EVENTS,
     AgentStatus,
     AgentStatusChanged,
+    Channel,
     ConversationCloseRequested,
     Envelope,
     OfferAccepted,
@@ -259,6 +260,38 @@ def _view(row: ReadConversation, messages: Any) -> ConversationView:
             for m in messages
         ],
     )
+
+
+State = Literal["waiting", "offered", "assigned", "bot", "closed", "abandoned"]
+
+
+@router.get("/conversations")
+async def list_conversations(
+    principal: AnyRole,
+    runtime: RuntimeDep,
+    state: State | None = None,
+    queue: str | None = None,
+    channel: Channel | None = None,
+    thread: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[ConversationView]:
+    """Conversations of the tenant, newest first; an agent sees only their own."""
+    query = select(ReadConversation).where(ReadConversation.tenant == principal.tenant)
+    if principal.role is Role.AGENT:
+        query = query.where(ReadConversation.agent_id == principal.agent_id)
+    for column, value in (
+        (ReadConversation.state, state),
+        (ReadConversation.queue_id, queue),
+        (ReadConversation.channel, channel.value if channel else None),
+        (ReadConversation.thread, thread),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    async with runtime.sessions() as session:
+        rows = (
+            await session.scalars(query.order_by(ReadConversation.opened_at.desc()).limit(limit))
+        ).all()
+    return Page(items=[_view(row, []) for row in rows])
 
 
 @router.get("/conversations/{conversation_id}")
