@@ -116,9 +116,7 @@ class RouterService:
                     state = await self._state(uow, tenant, stored.get(tenant, 0))
                     changed = False
                     for record, event in events:
-                        if record and record.offset < applied.get(
-                            (record.topic, record.partition), 0
-                        ):
+                        if record and record.offset < applied.get(_partition(record), 0):
                             continue  # applied before a crash, fetched again
                         try:
                             out = self.router.decide(state, event, now)

@@ -582,25 +582,26 @@ def _offered(state: TenantState, offer_id: str, agent_id: str) -> Conversation |
 
 def _withdraw_offer(state: TenantState, conversation: Conversation, now: datetime) -> None:
     """The offer ends unanswered: the conversation waits again, in its old place."""
+    _cancel_offer(state, conversation, now)
+    conversation.stage = Stage.QUEUED
+    _queue_of(state, conversation).push(conversation)
+    state.newly_waiting.append(conversation.conversation_id)
+
+
+def _cancel_offer(state: TenantState, conversation: Conversation, now: datetime) -> None:
+    """Forget the conversation's offer and give the agent their capacity back."""
     assert conversation.offer is not None
     offer = conversation.offer
     state.offers.pop(offer.offer_id, None)
     conversation.offer = None
     if agent := state.agents.get(offer.agent_id):
         _drop_load(state, agent, conversation, now)
-    conversation.stage = Stage.QUEUED
-    _queue_of(state, conversation).push(conversation)
-    state.newly_waiting.append(conversation.conversation_id)
 
 
 def _release(state: TenantState, conversation: Conversation, now: datetime) -> None:
     """Free whatever the conversation holds: its offer, its agent, its place in a queue."""
     if conversation.offer is not None:
-        offer = conversation.offer
-        state.offers.pop(offer.offer_id, None)
-        conversation.offer = None
-        if agent := state.agents.get(offer.agent_id):
-            _drop_load(state, agent, conversation, now)
+        _cancel_offer(state, conversation, now)
     if conversation.agent_id is not None:
         if agent := state.agents.get(conversation.agent_id):
             _drop_load(state, agent, conversation, now)
