@@ -352,6 +352,15 @@ class ConversationTransferred(Payload):
     to_agent_id: str | None = None
 
 
+class TransferRefused(Payload):
+    """A transfer that could not happen: the conversation stays where it was."""
+
+    conversation_id: str
+    to_queue_id: str | None = None
+    to_agent_id: str | None = None
+    reason: str
+
+
 class ConversationClosed(Payload):
     conversation_id: str
     disposition: str
@@ -417,6 +426,7 @@ EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     HandedToBot: frozenset({ROUTING}),
     MessageAppended: frozenset({ROUTING}),
     ConversationTransferred: frozenset({ROUTING}),
+    TransferRefused: frozenset({ROUTING}),
     ConversationClosed: frozenset({ROUTING}),
     ConversationAbandoned: frozenset({ROUTING}),
     DeliverMessage: frozenset({OUTBOUND}),

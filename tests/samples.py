@@ -74,6 +74,9 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
             conversation_id="c1", message_id="m1", sender=ev.Sender.CUSTOMER, text="¿Hola?"
         ),
         ev.ConversationTransferred(conversation_id="c1", from_agent_id="ana", to_queue_id="fraud"),
+        ev.TransferRefused(
+            conversation_id="c1", to_agent_id="ben", reason="agent ben is not available"
+        ),
         ev.ConversationClosed(conversation_id="c1", disposition="resolved", closed_by="ana"),
         ev.ConversationAbandoned(conversation_id="c1", waited_s=312.5),
         ev.DeliverMessage(

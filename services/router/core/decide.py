@@ -322,13 +322,21 @@ class Router:
         out: list[Out],
     ) -> None:
         conversation = state.conversations.get(transfer.conversation_id)
-        if conversation is None or not conversation.is_open or conversation.stage is Stage.BOT:
+        refusal = _transfer_refusal(state, conversation, transfer)
+        if refusal is not None:
+            _routing(
+                out,
+                transfer.conversation_id,
+                ev.TransferRefused(
+                    conversation_id=transfer.conversation_id,
+                    to_queue_id=transfer.to_queue_id,
+                    to_agent_id=transfer.to_agent_id,
+                    reason=refusal,
+                ),
+            )
             return
+        assert conversation is not None  # refused above when missing
         target = state.agents.get(transfer.to_agent_id or "")
-        if transfer.to_agent_id and (
-            target is None or not target.takes_work or target.free(conversation.channel) <= 0
-        ):
-            return  # the agent cannot take it now: it stays where it is
         from_agent = conversation.agent_id or (conversation.offer and conversation.offer.agent_id)
         _release(state, conversation, now)
         if from_agent:
@@ -465,6 +473,30 @@ def _thread_of(state: TenantState, message: ev.MessageReceived) -> Conversation 
         )
     conversation = state.conversations.get(conversation_id or "")
     return conversation if conversation and conversation.is_open else None
+
+
+def _transfer_refusal(
+    state: TenantState,
+    conversation: Conversation | None,
+    transfer: ev.ConversationTransferRequested,
+) -> str | None:
+    """Why the transfer cannot happen now, or None: it then leaves its holder at once."""
+    if conversation is None or not conversation.is_open:
+        return "the conversation is not open"
+    if conversation.stage is Stage.BOT:
+        return "the bot holds the conversation: escalate it instead"
+    if transfer.by_agent_id is not None and transfer.by_agent_id != conversation.agent_id:
+        return f"agent {transfer.by_agent_id} does not hold the conversation"
+    if transfer.to_agent_id is None:
+        return None
+    target = state.agents.get(transfer.to_agent_id)
+    if target is None or not target.takes_work:
+        return f"agent {transfer.to_agent_id} is not available"
+    if target.free(conversation.channel) <= 0:
+        return f"agent {transfer.to_agent_id} has no free {conversation.channel} capacity"
+    if target.agent_id == conversation.agent_id:
+        return "the conversation is already theirs"
+    return None
 
 
 def _queue_of(state: TenantState, conversation: Conversation) -> Queue:
@@ -735,12 +767,14 @@ def _set_status(
             if conversation.offer and conversation.offer.agent_id == agent.agent_id:
                 _withdraw_offer(state, conversation, now)
     state.refresh(agent, gained_room=True)
-    if reason is not None:
-        _routing(
-            out,
-            agent.agent_id,
-            ev.AgentStatusChanged(agent_id=agent.agent_id, status=status, reason=reason),
-        )
+    # Every change is published, the agent's own too: the read model's presence (and
+    # so the desk's staffing figures) is the router's, which may differ from what an
+    # agent asked for (set away after missed offers, deactivated).
+    _routing(
+        out,
+        agent.agent_id,
+        ev.AgentStatusChanged(agent_id=agent.agent_id, status=status, reason=reason),
+    )
 
 
 def _take_load(state: TenantState, agent: Agent, conversation: Conversation) -> None:

@@ -327,6 +327,45 @@ def test_a_transfer_to_an_agent_offers_it_to_that_agent() -> None:
     assert only(out, ev.OfferCreated).agent_id == other
 
 
+def test_a_transfer_that_cannot_happen_is_refused_and_the_conversation_stays() -> None:
+    desk = desk_with("ana", "ben")
+    desk.agent("carla", available=False)
+    offer = only(desk.customer_writes(COMPLEX), ev.OfferCreated)
+    desk.accept(offer)
+    holder = offer.agent_id
+    other = "ben" if holder == "ana" else "ana"
+    cid = offer.conversation_id
+
+    to_offline = desk.send(
+        ev.ConversationTransferRequested(
+            conversation_id=cid, by_agent_id=holder, to_agent_id="carla"
+        )
+    )
+    by_stranger = desk.send(
+        ev.ConversationTransferRequested(conversation_id=cid, by_agent_id=other, to_queue_id="x")
+    )
+    unknown = desk.send(ev.ConversationTransferRequested(conversation_id="nope", to_queue_id="x"))
+
+    assert only(to_offline, ev.TransferRefused).reason == "agent carla is not available"
+    assert (
+        only(by_stranger, ev.TransferRefused).reason
+        == f"agent {other} does not hold the conversation"
+    )
+    assert only(unknown, ev.TransferRefused).reason == "the conversation is not open"
+    assert not of(desk.log, ev.ConversationTransferred)
+    assert desk.state.conversations[cid].agent_id == holder
+
+
+def test_every_change_of_an_agent_status_is_published_for_the_desk() -> None:
+    desk = desk_with()
+    desk.agent("ana", available=False)
+    became_available = desk.status("ana", ev.AgentStatus.AVAILABLE)
+    again = desk.status("ana", ev.AgentStatus.AVAILABLE)
+    published = only(became_available, ev.AgentStatusChanged)
+    assert (published.status, published.reason) == (ev.AgentStatus.AVAILABLE, None)
+    assert not again
+
+
 def test_closing_frees_capacity_for_the_next_waiting_conversation() -> None:
     desk = desk_with()
     desk.agent("ana", capacity={ev.Channel.CHAT: 1})
