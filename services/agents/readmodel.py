@@ -8,14 +8,16 @@ changes nothing.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.consumer import consume
-from shared.db.models import AppliedEvent, ReadConversation, ReadMessage, ReadOffer
+from shared.db.models import AppliedEvent, ReadAgent, ReadConversation, ReadMessage, ReadOffer
 from shared.events import (
     ROUTING,
+    AgentStatusChanged,
     ComplexityScored,
     ConversationAbandoned,
     ConversationAssigned,
@@ -29,6 +31,7 @@ from shared.events import (
     OfferCreated,
     OfferDeclined,
     OfferExpired,
+    Payload,
 )
 from shared.runtime import Runtime
 
@@ -58,78 +61,102 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             causation=envelope.causation,
             conversation_id=conversation_id,
             at=envelope.at,
+            detail=None if isinstance(data, MessageAppended) else _detail(data),
         )
     )
-    match data:
-        case ConversationOpened():
+    at = envelope.at
+    if isinstance(data, AgentStatusChanged):
+        agent = await session.get(ReadAgent, (envelope.tenant, data.agent_id))
+        if agent is None:
             session.add(
-                ReadConversation(
-                    conversation_id=data.conversation_id,
-                    tenant=envelope.tenant,
-                    state="open",
-                    channel=data.channel.value,
-                    thread=data.thread_key,
-                    customer=data.customer.model_dump_json(),
-                    opened_at=envelope.at,
-                    updated_at=envelope.at,
+                ReadAgent(
+                    tenant=envelope.tenant, agent_id=data.agent_id, status=data.status, since=at
                 )
             )
+        else:
+            agent.status, agent.since = data.status, at
+        return
+    if isinstance(data, ConversationOpened):
+        session.add(
+            ReadConversation(
+                conversation_id=data.conversation_id,
+                tenant=envelope.tenant,
+                state="open",
+                channel=data.channel.value,
+                thread=data.thread_key,
+                customer=data.customer.model_dump_json(),
+                opened_at=at,
+                updated_at=at,
+            )
+        )
+        return
+    if isinstance(data, MessageAppended):
+        session.add(
+            ReadMessage(
+                message_id=data.message_id,
+                conversation_id=data.conversation_id,
+                sender=data.sender.value,
+                agent_id=data.agent_id,
+                text=data.text,
+                at=at,
+            )
+        )
+        return
+    if isinstance(data, OfferCreated):
+        session.add(
+            ReadOffer(
+                offer_id=data.offer_id,
+                tenant=envelope.tenant,
+                conversation_id=data.conversation_id,
+                agent_id=data.agent_id,
+                queue_id=data.queue_id,
+                expires_at=data.expires_at,
+                state="open",
+            )
+        )
+    elif isinstance(data, OfferExpired | OfferDeclined):
+        await _offer(
+            session, data.offer_id, "expired" if isinstance(data, OfferExpired) else "declined"
+        )
+    elif isinstance(data, ConversationAssigned) and data.offer_id:
+        await _offer(session, data.offer_id, "accepted")
+    if conversation_id is not None and (
+        row := await session.get(ReadConversation, conversation_id)
+    ):
+        row.updated_at = at
+        _follow(row, data, at)
+
+
+def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
+    """Move the conversation's row along with the routing decision."""
+    match data:
         case ComplexityScored():
             complexity = data.model_dump(exclude={"conversation_id"}, mode="json")
-            await _conversation(session, envelope, complexity=json.dumps(complexity))
+            row.complexity = json.dumps(complexity)
         case HandedToBot():
-            await _conversation(session, envelope, state="bot")
+            row.state = "bot"
         case ConversationQueued():
-            await _conversation(
-                session, envelope, state="waiting", queue_id=data.queue_id, agent_id=None
-            )
+            row.state, row.queue_id, row.agent_id = "waiting", data.queue_id, None
+            row.priority, row.waiting_since = data.priority, at
+            row.queued_at = row.queued_at or at
         case OfferCreated():
-            session.add(
-                ReadOffer(
-                    offer_id=data.offer_id,
-                    tenant=envelope.tenant,
-                    conversation_id=data.conversation_id,
-                    agent_id=data.agent_id,
-                    queue_id=data.queue_id,
-                    expires_at=data.expires_at,
-                    state="open",
-                )
-            )
-            await _conversation(session, envelope, state="offered")
+            row.state = "offered"
         case OfferExpired() | OfferDeclined():
-            state = "expired" if isinstance(data, OfferExpired) else "declined"
-            await _offer(session, data.offer_id, state)
-            await _conversation(session, envelope, state="waiting")
+            row.state = "waiting"
         case ConversationAssigned():
-            if data.offer_id:
-                await _offer(session, data.offer_id, "accepted")
-            await _conversation(session, envelope, state="assigned", agent_id=data.agent_id)
+            row.state, row.agent_id, row.waiting_since = "assigned", data.agent_id, None
+            row.answered_at = row.answered_at or at
         case ConversationTransferred():
-            await _conversation(session, envelope, agent_id=data.to_agent_id)
+            row.agent_id = data.to_agent_id
         case ConversationClosed() | ConversationAbandoned():
-            state = "closed" if isinstance(data, ConversationClosed) else "abandoned"
-            await _conversation(session, envelope, state=state)
-        case MessageAppended():
-            session.add(
-                ReadMessage(
-                    message_id=data.message_id,
-                    conversation_id=data.conversation_id,
-                    sender=data.sender.value,
-                    agent_id=data.agent_id,
-                    text=data.text,
-                    at=envelope.at,
-                )
-            )
+            row.state = "closed" if isinstance(data, ConversationClosed) else "abandoned"
+            row.ended_at, row.waiting_since = at, None
         case _:
-            pass  # agent status changes by the router: shown by the statistics to come
+            pass  # a refused transfer changes nothing but the history
 
 
-async def _conversation(session: AsyncSession, envelope: Envelope, **values: object) -> None:
-    await session.execute(
-        update(ReadConversation)
-        .where(ReadConversation.conversation_id == envelope.data.conversation_id)  # type: ignore[attr-defined]
-        .values(updated_at=envelope.at, **values)
-    )
+def _detail(data: Payload) -> str:
+    return data.model_dump_json(exclude={"conversation_id"}, exclude_none=True)
 
 
 async def _offer(session: AsyncSession, offer_id: str, state: str) -> None:

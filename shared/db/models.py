@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -131,6 +131,7 @@ class ReadConversation(Base):
     """A conversation as agents and supervisors see it (built from cc.routing.v1)."""
 
     __tablename__ = "rm_conversations"
+    __table_args__ = (Index("ix_rm_conversations_queue", "tenant", "queue_id", "state"),)
 
     conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(63), index=True)
@@ -143,6 +144,24 @@ class ReadConversation(Base):
     complexity: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # For positions and queue statistics: priority and the start of the current wait;
+    # first queued and first answered (ASA, service level); ended (handle time).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReadAgent(Base):
+    """An agent's presence as the router sees it."""
+
+    __tablename__ = "rm_agents"
+
+    tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ReadMessage(Base):
@@ -176,5 +195,6 @@ class AppliedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     type: Mapped[str] = mapped_column(String(64))
     causation: Mapped[str | None] = mapped_column(String(64), index=True)
-    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str | None] = mapped_column(Text)  # the routing history's line (JSON)
