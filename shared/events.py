@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.types import TenantId
+from shared.types import TenantId, TimeZoneName
 
 INBOUND = "cc.inbound.v1"
 AGENT_EVENTS = "cc.agent-events.v1"
@@ -245,7 +245,9 @@ class QueueUpserted(Payload):
     business_hours: tuple[OpeningHours, ...] = Field(
         (), description="When agents take this queue's conversations; empty means always."
     )
-    timezone: str = Field("UTC", description="IANA time zone of the business hours.")
+    timezone: TimeZoneName = Field(
+        "UTC", description="IANA time zone of the business hours and of the statistics' day."
+    )
     closed_message: str | None = Field(
         None, description="Auto-reply to a customer who writes while the queue is closed."
     )

@@ -1,8 +1,18 @@
 """Type aliases shared across services, so signatures read in the contact center's words."""
 
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name like Europe/Madrid)") from error
+    return name
+
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 EventId = str
@@ -11,3 +21,4 @@ ConversationId = str
 AgentId = str
 QueueId = str
 OfferId = str
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]

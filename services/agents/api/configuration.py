@@ -11,12 +11,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
 
-from services.agents import configuration
+from services.agents import configuration, live
 from services.agents.api.page import Page
-from services.agents.auth import Admin, Principal, Role, allow
+from services.agents.auth import Admin, AnyRole, Principal, Role, allow
+from services.agents.statistics import LiveAgent, QueueStatistics
 from shared.db.unit_of_work import UnitOfWork
-from shared.events import AgentUpserted, Channel, OpeningHours, QueueUpserted, RoutingRulesChanged
+from shared.events import (
+    AgentStatus,
+    AgentUpserted,
+    Channel,
+    OpeningHours,
+    QueueUpserted,
+    RoutingRulesChanged,
+    utcnow,
+)
 from shared.runtime import Runtime, RuntimeDep
+from shared.types import TimeZoneName
 
 router = APIRouter(prefix="/v1", tags=["configuration"])
 
@@ -51,7 +61,7 @@ class QueueSpec(BaseModel):
     aging_s: int = Field(120, ge=1)
     relax_after_s: tuple[int, ...] = ()
     business_hours: tuple[OpeningHours, ...] = ()
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     closed_message: str | None = None
 
 
@@ -67,10 +77,30 @@ async def _save(
         await uow.commit()
 
 
+class AgentView(AgentUpserted):
+    status: AgentStatus = Field(description="Presence as the router sees it.")
+    load: dict[Channel, int] = Field(description="Conversations held now, per channel.")
+    occupancy: float | None = Field(description="Share of the agent's capacity in use now.")
+
+
+class QueueView(QueueUpserted, QueueStatistics):
+    """The queue's configuration and its live figures."""
+
+
+def _agent_view(agent: LiveAgent) -> AgentView:
+    return AgentView(
+        **agent.config.model_dump(),
+        status=agent.status,
+        load=agent.load,
+        occupancy=agent.occupancy,
+    )
+
+
 @router.get("/agents")
-async def list_agents(principal: Reader, runtime: RuntimeDep) -> Page[AgentUpserted]:
-    agents = await configuration.all_of(runtime.sessions, principal.tenant, AgentUpserted)
-    return Page(items=[agent for agent in agents if agent.active])
+async def list_agents(principal: Reader, runtime: RuntimeDep) -> Page[AgentView]:
+    """Active agents with their live status, load and occupancy."""
+    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    return Page(items=[_agent_view(agent) for agent in now.agents])
 
 
 @router.post("/agents", status_code=201)
@@ -86,11 +116,12 @@ async def create_agent(spec: NewAgent, principal: Admin, runtime: RuntimeDep) ->
 
 
 @router.get("/agents/{agent_id}")
-async def read_agent(agent_id: str, principal: Reader, runtime: RuntimeDep) -> AgentUpserted:
-    agent = await configuration.get(runtime.sessions, principal.tenant, AgentUpserted, agent_id)
-    if agent is None or not agent.active:
+async def read_agent(agent_id: str, principal: Reader, runtime: RuntimeDep) -> AgentView:
+    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    agent = next((a for a in now.agents if a.config.agent_id == agent_id), None)
+    if agent is None:
         raise HTTPException(404, f"no agent {agent_id!r}")
-    return agent
+    return _agent_view(agent)
 
 
 @router.put("/agents/{agent_id}")
@@ -106,14 +137,24 @@ async def put_agent(
 async def delete_agent(agent_id: str, principal: Admin, runtime: RuntimeDep) -> Response:
     """The agent is deactivated: the router takes them offline and moves their offers on;
     conversations they hold stay theirs to close."""
-    agent = await read_agent(agent_id, principal, runtime)
+    agent = await configuration.get(runtime.sessions, principal.tenant, AgentUpserted, agent_id)
+    if agent is None or not agent.active:
+        raise HTTPException(404, f"no agent {agent_id!r}")
     await _save(runtime, principal.tenant, agent.model_copy(update={"active": False}))
     return Response(status_code=204)
 
 
+def _queue_view(now: live.Desk, queue: QueueUpserted) -> QueueView:
+    return QueueView(**queue.model_dump(), **now.statistics(queue).model_dump())
+
+
 @router.get("/queues")
-async def list_queues(principal: Reader, runtime: RuntimeDep) -> Page[QueueUpserted]:
-    return Page(items=await configuration.all_of(runtime.sessions, principal.tenant, QueueUpserted))
+async def list_queues(principal: AnyRole, runtime: RuntimeDep) -> Page[QueueView]:
+    """Queues with waiting, longest wait, EWT, ASA, service level, abandonment, handle
+    time and staffing; an agent sees the queues they serve."""
+    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    queues = now.queues_of(principal.agent_id or "") if principal.role is Role.AGENT else now.queues
+    return Page(items=[_queue_view(now, queue) for queue in queues])
 
 
 @router.post("/queues", status_code=201)
@@ -126,11 +167,14 @@ async def create_queue(spec: NewQueue, principal: Admin, runtime: RuntimeDep) ->
 
 
 @router.get("/queues/{queue_id}")
-async def read_queue(queue_id: str, principal: Reader, runtime: RuntimeDep) -> QueueUpserted:
-    queue = await configuration.get(runtime.sessions, principal.tenant, QueueUpserted, queue_id)
+async def read_queue(queue_id: str, principal: AnyRole, runtime: RuntimeDep) -> QueueView:
+    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    queue = next((q for q in now.queues if q.queue_id == queue_id), None)
     if queue is None:
         raise HTTPException(404, f"no queue {queue_id!r}")
-    return queue
+    if principal.role is Role.AGENT and queue not in now.queues_of(principal.agent_id or ""):
+        raise HTTPException(403, "agents see the queues they serve")
+    return _queue_view(now, queue)
 
 
 @router.put("/queues/{queue_id}")

@@ -75,7 +75,7 @@ async def test_roles_admins_write_supervisors_read_agents_neither(desk: Desk) ->
     supervisor_write = await desk.client.put(
         "/v1/agents/ben", json={"name": "Ben"}, headers=desk.keys[Role.SUPERVISOR]
     )
-    agent_read = await desk.client.get("/v1/queues", headers=desk.keys[Role.AGENT])
+    agent_read = await desk.client.get("/v1/routing/rules", headers=desk.keys[Role.AGENT])
     nobody = await desk.client.get("/v1/queues")
     assert (supervisor_write.status_code, agent_read.status_code, nobody.status_code) == (
         403,

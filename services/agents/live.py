@@ -1,0 +1,120 @@
+"""What the desk looks like now: the read model and the configuration, loaded for the
+statistics (services/agents/statistics.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.agents import configuration
+from services.agents.statistics import (
+    ARRIVALS_WINDOW,
+    DEFAULT_HANDLE_S,
+    WAITING,
+    LiveAgent,
+    Position,
+    QueueStatistics,
+    Stay,
+    handle_time_s,
+    positions,
+    queue_statistics,
+    staffing,
+    start_of_day,
+)
+from shared.db.models import ReadAgent, ReadConversation
+from shared.events import AgentStatus, AgentUpserted, Channel, QueueUpserted
+
+
+@dataclass(frozen=True)
+class Desk:
+    queues: list[QueueUpserted]
+    agents: list[LiveAgent]
+    stays: dict[str, list[Stay]]  # by queue id
+    now: datetime
+
+    def statistics(self, queue: QueueUpserted) -> QueueStatistics:
+        return queue_statistics(queue, self.stays.get(queue.queue_id, []), self.agents, self.now)
+
+    def positions(self) -> dict[str, Position]:
+        """Place in line and expected wait of every waiting conversation of the tenant."""
+        found: dict[str, Position] = {}
+        for queue in self.queues:
+            stays = self.stays.get(queue.queue_id, [])
+            handle_s = handle_time_s(stays, start_of_day(queue, self.now)) or DEFAULT_HANDLE_S
+            found |= positions(stays, staffing(queue, self.agents).slots, handle_s)
+        return found
+
+    def queues_of(self, agent_id: str) -> list[QueueUpserted]:
+        agent = next((a for a in self.agents if a.config.agent_id == agent_id), None)
+        return [q for q in self.queues if agent is not None and agent.serves(q)]
+
+
+async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: datetime) -> Desk:
+    queues = await configuration.all_of(sessions, tenant, QueueUpserted)
+    configs = [
+        agent
+        for agent in await configuration.all_of(sessions, tenant, AgentUpserted)
+        if agent.active
+    ]
+    # Enough history for "today" in every queue's time zone and the last hour's arrivals.
+    since = min([now - ARRIVALS_WINDOW, *(start_of_day(q, now) for q in queues)])
+    async with sessions() as session:
+        presence = {
+            agent_id: status
+            for agent_id, status in await session.execute(
+                select(ReadAgent.agent_id, ReadAgent.status).where(ReadAgent.tenant == tenant)
+            )
+        }
+        loads: dict[str, dict[Channel, int]] = defaultdict(dict)
+        for agent_id, channel, count in await session.execute(
+            select(ReadConversation.agent_id, ReadConversation.channel, func.count())
+            .where(ReadConversation.tenant == tenant, ReadConversation.state == "assigned")
+            .group_by(ReadConversation.agent_id, ReadConversation.channel)
+        ):
+            loads[agent_id or ""][Channel(channel)] = count
+        rows = await session.scalars(
+            select(ReadConversation).where(
+                ReadConversation.tenant == tenant,
+                ReadConversation.queue_id.is_not(None),
+                or_(
+                    ReadConversation.state.in_(WAITING),
+                    ReadConversation.queued_at >= since,
+                    ReadConversation.ended_at >= since,
+                ),
+            )
+        )
+        stays: dict[str, list[Stay]] = defaultdict(list)
+        for row in rows:
+            stays[row.queue_id or ""].append(_stay(row))
+    agents = [
+        LiveAgent(
+            config,
+            AgentStatus(presence.get(config.agent_id, AgentStatus.OFFLINE)),
+            loads.get(config.agent_id, {}),
+        )
+        for config in configs
+    ]
+    return Desk(queues, agents, dict(stays), now)
+
+
+def _stay(row: ReadConversation) -> Stay:
+    return Stay(
+        conversation_id=row.conversation_id,
+        state=row.state,
+        priority=row.priority,
+        waiting_since=_aware(row.waiting_since),
+        queued_at=_aware(row.queued_at),
+        answered_at=_aware(row.answered_at),
+        ended_at=_aware(row.ended_at),
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; every time stored here is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
