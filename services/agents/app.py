@@ -3,11 +3,16 @@
 from fastapi import APIRouter, FastAPI
 
 from services.agents import readmodel
-from services.agents.api import configuration, desk, keys
+from services.agents.api import configuration, conversations, desk, keys
 from shared.runtime import Runtime, relay_outbox, service_app
 
 # The /v1/ API, one router per resource.
-ROUTERS: list[APIRouter] = [keys.router, configuration.router, desk.router]
+ROUTERS: list[APIRouter] = [
+    keys.router,
+    configuration.router,
+    desk.router,
+    conversations.router,
+]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

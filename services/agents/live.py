@@ -45,7 +45,7 @@ class Desk:
         for queue in self.queues:
             stays = self.stays.get(queue.queue_id, [])
             handle_s = handle_time_s(stays, start_of_day(queue, self.now)) or DEFAULT_HANDLE_S
-            found |= positions(stays, staffing(queue, self.agents).slots, handle_s)
+            found |= positions(stays, staffing(queue, self.agents, stays).slots, handle_s)
         return found
 
     def queues_of(self, agent_id: str) -> list[QueueUpserted]:
@@ -104,6 +104,7 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
 def _stay(row: ReadConversation) -> Stay:
     return Stay(
         conversation_id=row.conversation_id,
+        channel=Channel(row.channel),
         state=row.state,
         priority=row.priority,
         waiting_since=_aware(row.waiting_since),

@@ -31,6 +31,7 @@ class Stay:
     """One conversation's time in a queue."""
 
     conversation_id: str
+    channel: Channel
     state: str
     priority: int
     waiting_since: datetime | None
@@ -65,9 +66,9 @@ class LiveAgent:
             for skill, level in queue.required_skills.items()
         )
 
-    def slots(self, queue: QueueUpserted) -> int:
-        """Conversations of the queue the agent can hold at once."""
-        return max((self.config.capacity.get(c, 0) for c in queue.channels), default=0)
+    def slots(self, channels: Iterable[Channel]) -> int:
+        """Conversations on these channels the agent can hold at once."""
+        return max((self.config.capacity.get(c, 0) for c in channels), default=0)
 
     def has_room(self, queue: QueueUpserted) -> bool:
         return any(self.load.get(c, 0) < self.config.capacity.get(c, 0) for c in queue.channels)
@@ -113,7 +114,13 @@ class QueueStatistics(BaseModel):
     agents: Staffing
 
 
-def staffing(queue: QueueUpserted, agents: Iterable[LiveAgent]) -> Staffing:
+def staffing(
+    queue: QueueUpserted, agents: Iterable[LiveAgent], stays: Iterable[Stay] = ()
+) -> Staffing:
+    """Who serves the queue now. Slots count each present agent's capacity on the
+    channels the queue's conversations come from (a chat queue is not staffed by
+    email capacity), or on all its channels before any came."""
+    channels = {stay.channel for stay in stays} or set(queue.channels)
     serving = [agent for agent in agents if agent.serves(queue)]
     present = [agent for agent in serving if agent.status is AgentStatus.AVAILABLE]
     with_room = sum(agent.has_room(queue) for agent in present)
@@ -121,7 +128,7 @@ def staffing(queue: QueueUpserted, agents: Iterable[LiveAgent]) -> Staffing:
         available=with_room,
         busy=len(present) - with_room,
         away=sum(agent.status is AgentStatus.AWAY for agent in serving),
-        slots=sum(agent.slots(queue) for agent in present),
+        slots=sum(agent.slots(channels) for agent in present),
     )
 
 
@@ -181,7 +188,7 @@ def queue_statistics(
 ) -> QueueStatistics:
     today = start_of_day(queue, now)
     waiting = queue_order(stays)
-    staffed = staffing(queue, agents)
+    staffed = staffing(queue, agents, stays)
     answered_today = [s for s in stays if s.answered_at and s.answered_at >= today]
     waits_today = [w for s in answered_today if (w := s.waited_s) is not None]
     recent_waits = [

@@ -40,6 +40,7 @@ def stay(
     waiting = state in {"waiting", "offered"}
     return Stay(
         conversation_id=cid,
+        channel=Channel.CHAT,
         state=state,
         priority=priority,
         waiting_since=ago(queued) if waiting else None,

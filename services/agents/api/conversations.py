@@ -1,0 +1,369 @@
+"""Conversations at the desk: lists, the transcript (long poll), replies, transfer, close.
+
+Agents see and act on their own conversations only; supervisors and admins see all
+of the tenant's and may transfer any of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import and_, or_, select
+
+from services.agents import configuration, live
+from services.agents.api import commands
+from services.agents.api.page import Page
+from services.agents.auth import AnyRole, Principal, Role, allow
+from services.agents.statistics import WAITING, Position
+from shared.db.models import AppliedEvent, ReadConversation, ReadMessage
+from shared.events import (
+    AgentUpserted,
+    Channel,
+    ConversationCloseRequested,
+    ConversationTransferRequested,
+    QueueUpserted,
+    ReplySent,
+    Sender,
+    utcnow,
+)
+from shared.runtime import Runtime, RuntimeDep
+
+router = APIRouter(prefix="/v1", tags=["conversations"])
+
+AgentKey = Annotated[Principal, Depends(allow(Role.AGENT))]
+MAX_WAIT_S = 30
+State = Literal["waiting", "offered", "assigned", "bot", "closed", "abandoned"]
+
+
+class MessageView(BaseModel):
+    id: str
+    sender: str
+    agent_id: str | None
+    text: str
+    at: str
+
+
+class HistoryLine(BaseModel):
+    """One routing decision about the conversation."""
+
+    type: str
+    at: str
+    detail: dict[str, Any]
+
+
+class ConversationView(BaseModel):
+    id: str
+    state: str
+    channel: str
+    thread: str
+    queue_id: str | None
+    agent_id: str | None
+    customer: dict[str, Any]
+    complexity: dict[str, Any] | None
+    position: int | None = Field(None, description="Place in the queue while waiting (1 = next).")
+    estimated_wait_s: float | None = Field(None, description="Expected wait from now, if waiting.")
+    messages: list[MessageView] = []
+    history: list[HistoryLine] = []
+
+
+class ReplyRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class CloseRequest(BaseModel):
+    disposition: str = Field("resolved", min_length=1, max_length=100)
+
+
+class TransferRequest(BaseModel):
+    queue_id: str | None = Field(None, min_length=1, max_length=200)
+    agent_id: str | None = Field(None, min_length=1, max_length=200)
+    note: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.queue_id is None) == (self.agent_id is None):
+            raise ValueError("give exactly one of queue_id and agent_id")
+        return self
+
+
+def _message_view(m: ReadMessage) -> MessageView:
+    return MessageView(
+        id=m.message_id, sender=m.sender, agent_id=m.agent_id, text=m.text, at=m.at.isoformat()
+    )
+
+
+def _view(
+    row: ReadConversation,
+    waits: dict[str, Position],
+    messages: Sequence[ReadMessage] = (),
+    history: Sequence[AppliedEvent] = (),
+) -> ConversationView:
+    wait = waits.get(row.conversation_id)
+    return ConversationView(
+        id=row.conversation_id,
+        state=row.state,
+        channel=row.channel,
+        thread=row.thread,
+        queue_id=row.queue_id,
+        agent_id=row.agent_id,
+        customer=json.loads(row.customer),
+        complexity=json.loads(row.complexity) if row.complexity else None,
+        position=wait.position if wait else None,
+        estimated_wait_s=wait.estimated_wait_s if wait else None,
+        messages=[_message_view(m) for m in messages],
+        history=[
+            HistoryLine(type=h.type, at=h.at.isoformat(), detail=json.loads(h.detail or "{}"))
+            for h in history
+        ],
+    )
+
+
+async def _waits(
+    runtime: Runtime, tenant: str, rows: Sequence[ReadConversation]
+) -> dict[str, Position]:
+    """Positions are worked out only when a conversation in the answer is waiting."""
+    if not any(row.state in WAITING for row in rows):
+        return {}
+    return (await live.desk(runtime.sessions, tenant, utcnow())).positions()
+
+
+async def _own(runtime: Runtime, principal: Principal, conversation_id: str) -> ReadConversation:
+    """The conversation, if the key may see it: 404 outside the tenant, 403 another agent's."""
+    async with runtime.sessions() as session:
+        row = await session.get(ReadConversation, conversation_id)
+    if row is None or row.tenant != principal.tenant:
+        raise HTTPException(404, "no such conversation")
+    if principal.role is Role.AGENT and row.agent_id != principal.agent_id:
+        raise HTTPException(403, "this conversation is another agent's")
+    return row
+
+
+async def conversation_view(
+    runtime: Runtime, principal: Principal, conversation_id: str
+) -> ConversationView:
+    await _own(runtime, principal, conversation_id)
+    return await _detailed(runtime, principal.tenant, conversation_id)
+
+
+async def _detailed(runtime: Runtime, tenant: str, conversation_id: str) -> ConversationView:
+    async with runtime.sessions() as session:
+        row = await session.get(ReadConversation, conversation_id)
+        assert row is not None  # the caller checked it exists; rows are never deleted
+        messages = (
+            await session.scalars(
+                select(ReadMessage)
+                .where(ReadMessage.conversation_id == conversation_id)
+                .order_by(ReadMessage.at, ReadMessage.message_id)
+            )
+        ).all()
+        history = (
+            await session.scalars(
+                select(AppliedEvent)
+                .where(
+                    AppliedEvent.conversation_id == conversation_id,
+                    AppliedEvent.type != "MessageAppended",
+                )
+                .order_by(AppliedEvent.at, AppliedEvent.event_id)
+            )
+        ).all()
+    return _view(row, await _waits(runtime, tenant, [row]), messages, history)
+
+
+@router.get("/agents/me/conversations")
+async def my_conversations(principal: AgentKey, runtime: RuntimeDep) -> Page[ConversationView]:
+    async with runtime.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(ReadConversation)
+                .where(
+                    ReadConversation.tenant == principal.tenant,
+                    ReadConversation.agent_id == principal.agent_id,
+                    ReadConversation.state == "assigned",
+                )
+                .order_by(ReadConversation.opened_at)
+            )
+        ).all()
+    return Page(items=[_view(row, {}) for row in rows])
+
+
+def _cursor(row: ReadConversation) -> str:
+    raw = f"{row.opened_at.isoformat()}|{row.conversation_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after_cursor(cursor: str) -> Any:
+    try:
+        opened, conversation_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        at = datetime.fromisoformat(opened)
+    except ValueError as error:
+        raise HTTPException(400, "the cursor is not one this API gave") from error
+    return or_(
+        ReadConversation.opened_at < at,
+        and_(ReadConversation.opened_at == at, ReadConversation.conversation_id < conversation_id),
+    )
+
+
+@router.get("/conversations")
+async def list_conversations(
+    principal: AnyRole,
+    runtime: RuntimeDep,
+    state: State | None = None,
+    queue: str | None = None,
+    channel: Channel | None = None,
+    thread: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> Page[ConversationView]:
+    """Conversations of the tenant, newest first (an agent sees only their own); waiting
+    ones with their position and estimated wait. `next` is the cursor of the next page."""
+    query = select(ReadConversation).where(ReadConversation.tenant == principal.tenant)
+    if principal.role is Role.AGENT:
+        query = query.where(ReadConversation.agent_id == principal.agent_id)
+    for column, value in (
+        (ReadConversation.state, state),
+        (ReadConversation.queue_id, queue),
+        (ReadConversation.channel, channel.value if channel else None),
+        (ReadConversation.thread, thread),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if cursor is not None:
+        query = query.where(_after_cursor(cursor))
+    order = (ReadConversation.opened_at.desc(), ReadConversation.conversation_id.desc())
+    async with runtime.sessions() as session:
+        rows = (await session.scalars(query.order_by(*order).limit(limit + 1))).all()
+    page, more = rows[:limit], len(rows) > limit
+    waits = await _waits(runtime, principal.tenant, page)
+    return Page(items=[_view(row, waits) for row in page], next=_cursor(page[-1]) if more else None)
+
+
+@router.get("/conversations/{conversation_id}")
+async def read_conversation(
+    conversation_id: str, principal: AnyRole, runtime: RuntimeDep
+) -> ConversationView:
+    """Customer, channel, complexity, transcript, routing history; position if waiting."""
+    return await conversation_view(runtime, principal, conversation_id)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def read_messages(
+    conversation_id: str,
+    principal: AnyRole,
+    runtime: RuntimeDep,
+    after: str | None = None,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+) -> Page[MessageView]:
+    """Messages after the message `after` (all without it); with `wait`, answers as soon
+    as there is one."""
+    await _own(runtime, principal, conversation_id)
+    query = select(ReadMessage).where(ReadMessage.conversation_id == conversation_id)
+    if after is not None:
+        async with runtime.sessions() as session:
+            last = await session.get(ReadMessage, after)
+        if last is None or last.conversation_id != conversation_id:
+            raise HTTPException(404, f"no message {after!r} in this conversation")
+        query = query.where(
+            or_(
+                ReadMessage.at > last.at,
+                and_(ReadMessage.at == last.at, ReadMessage.message_id > last.message_id),
+            )
+        )
+    deadline = time.monotonic() + wait
+    while True:
+        async with runtime.sessions() as session:
+            rows = (
+                await session.scalars(query.order_by(ReadMessage.at, ReadMessage.message_id))
+            ).all()
+        remaining = deadline - time.monotonic()
+        if rows or remaining <= 0:
+            return Page(items=[_message_view(m) for m in rows])
+        await runtime.wait_changed(remaining)
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=202)
+async def reply(
+    conversation_id: str, request: ReplyRequest, principal: AgentKey, runtime: RuntimeDep
+) -> dict[str, str]:
+    """A reply to the customer, delivered on their channel once the router appends it."""
+    await _own(runtime, principal, conversation_id)
+    command_id = await commands.send(
+        runtime,
+        principal,
+        conversation_id,
+        ReplySent(
+            conversation_id=conversation_id,
+            sender=Sender.AGENT,
+            agent_id=principal.agent_id,
+            text=request.text,
+        ),
+    )
+    return {"id": command_id}
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+async def transfer(
+    conversation_id: str,
+    request: TransferRequest,
+    principal: AnyRole,
+    runtime: RuntimeDep,
+    response: Response,
+) -> ConversationView | dict[str, str]:
+    """To a queue (it waits there) or to an agent (offered to them). 200 with the
+    conversation once moved, 409 with the router's reason when it cannot be."""
+    await _own(runtime, principal, conversation_id)
+    if request.queue_id is not None and not await configuration.get(
+        runtime.sessions, principal.tenant, QueueUpserted, request.queue_id
+    ):
+        raise HTTPException(422, f"unknown queue {request.queue_id!r}")
+    if request.agent_id is not None:
+        target = await configuration.get(
+            runtime.sessions, principal.tenant, AgentUpserted, request.agent_id
+        )
+        if target is None or not target.active:
+            raise HTTPException(422, f"unknown agent {request.agent_id!r}")
+    command_id = await commands.send(
+        runtime,
+        principal,
+        conversation_id,
+        ConversationTransferRequested(
+            conversation_id=conversation_id,
+            by_agent_id=principal.agent_id if principal.role is Role.AGENT else None,
+            to_queue_id=request.queue_id,
+            to_agent_id=request.agent_id,
+            note=request.note,
+        ),
+    )
+    verdict = await commands.verdict(
+        runtime, command_id, {"ConversationTransferred", "TransferRefused"}
+    )
+    if verdict is None:
+        return commands.pending(response, conversation_id)
+    if verdict.type == "TransferRefused":
+        raise HTTPException(409, json.loads(verdict.detail or "{}").get("reason", "refused"))
+    # Shown even to an agent who no longer holds it: the answer to their own transfer.
+    return await _detailed(runtime, principal.tenant, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/close", status_code=202)
+async def close(
+    conversation_id: str, request: CloseRequest, principal: AgentKey, runtime: RuntimeDep
+) -> dict[str, str]:
+    await _own(runtime, principal, conversation_id)
+    command_id = await commands.send(
+        runtime,
+        principal,
+        conversation_id,
+        ConversationCloseRequested(
+            conversation_id=conversation_id,
+            by_agent_id=principal.agent_id,
+            disposition=request.disposition,
+        ),
+    )
+    return {"id": command_id}

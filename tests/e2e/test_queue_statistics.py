@@ -1,0 +1,132 @@
+"""A supervisor watches a queue while a conversation waits, is answered and transferred.
+
+`omniroute run`'s app in one process (LocalBus and SQLite), driven over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from omniroute.embedded import create_app, prepare
+from services.agents.auth import Role, new_key, store_key
+from shared.config import Settings
+from shared.runtime import bootstrap
+from tests.asgi import serve
+
+CHARGEBACK = "I was charged twice for my order, this is a chargeback, refund it now!!"
+
+
+@dataclass
+class Desk:
+    client: httpx.AsyncClient
+    ana: dict[str, str]
+    boss: dict[str, str]
+
+    async def get(self, path: str, key: dict[str, str], **params: Any) -> Any:
+        response = await self.client.get(path, params=params, headers=key)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def until(self, path: str, key: dict[str, str], check: Any, **params: Any) -> Any:
+        """The answer once `check` holds: the read model follows the router by a moment."""
+        for _ in range(100):
+            answer = await self.get(path, key, **params)
+            if check(answer):
+                return answer
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{path} never got there: {answer}")
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    settings = Settings(data_dir=tmp_path)
+    await prepare(settings)
+    runtime = bootstrap(settings, embedded=True)
+    ana, boss = new_key(), new_key()
+    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
+    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        yield Desk(client, {"authorization": f"Bearer {ana}"}, {"authorization": f"Bearer {boss}"})
+
+
+async def test_waiting_answered_and_transferred_as_a_supervisor_sees_it(desk: Desk) -> None:
+    session = (await desk.client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
+    visitor = {"authorization": f"Bearer {session['token']}"}
+    chat = f"/chat/v1/sessions/{session['session_id']}/messages"
+    await desk.client.post(chat, json={"text": CHARGEBACK}, headers=visitor)
+
+    # Nobody is at the desk: it waits first in line, with no wait to quote.
+    [waiting] = (
+        await desk.until("/v1/conversations", desk.boss, lambda p: p["items"], state="waiting")
+    )["items"]
+    fraud = await desk.get("/v1/queues/fraud", desk.boss)
+    assert (waiting["queue_id"], waiting["position"], waiting["estimated_wait_s"]) == (
+        "fraud",
+        1,
+        None,
+    )
+    assert (fraud["waiting"], fraud["ewt_s"], fraud["ewt_status"]) == (1, None, "unstaffed")
+    assert fraud["longest_wait_s"] >= 0 and fraud["asa_s"] is None
+
+    # Ana comes in, is offered it and takes it.
+    await desk.client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk.ana)
+    [offer] = (await desk.get("/v1/agents/me/offers", desk.ana, wait=10))["items"]
+    accepted = await desk.client.post(f"/v1/offers/{offer['id']}/accept", headers=desk.ana)
+    assert accepted.status_code == 200
+    cid = accepted.json()["id"]
+    answered = await desk.until(
+        "/v1/queues/fraud", desk.boss, lambda q: q["asa_s"] is not None and not q["waiting"]
+    )
+    assert answered["service_level"]["last_15_min"] == 1.0
+    assert answered["agents"] == {"available": 1, "busy": 0, "away": 0, "slots": 3}
+    agents = {a["agent_id"]: a for a in (await desk.get("/v1/agents", desk.boss))["items"]}
+    assert (agents["ana"]["status"], agents["ana"]["load"], agents["chen"]["status"]) == (
+        "available",
+        {"chat": 1},
+        "offline",
+    )
+    assert agents["ana"]["occupancy"] == pytest.approx(1 / sum(agents["ana"]["capacity"].values()))
+
+    # The desk's transcript long-polls the customer's next message.
+    [first] = (await desk.get(f"/v1/conversations/{cid}/messages", desk.ana))["items"]
+    polling = asyncio.create_task(
+        desk.get(f"/v1/conversations/{cid}/messages", desk.ana, after=first["id"], wait=10)
+    )
+    await asyncio.sleep(0.2)
+    await desk.client.post(chat, json={"text": "Are you still there?"}, headers=visitor)
+    assert [m["text"] for m in (await polling)["items"]] == ["Are you still there?"]
+
+    # A transfer to an agent who is offline is refused; to the billing queue it goes.
+    refused = await desk.client.post(
+        f"/v1/conversations/{cid}/transfer", json={"agent_id": "ben"}, headers=desk.ana
+    )
+    moved = await desk.client.post(
+        f"/v1/conversations/{cid}/transfer", json={"queue_id": "billing"}, headers=desk.ana
+    )
+    gone = await desk.client.get(f"/v1/conversations/{cid}", headers=desk.ana)
+    history = [
+        line["type"] for line in (await desk.get(f"/v1/conversations/{cid}", desk.boss))["history"]
+    ]
+
+    assert (refused.status_code, refused.json()["detail"]) == (409, "agent ben is not available")
+    assert moved.status_code == 200
+    assert (moved.json()["state"], moved.json()["queue_id"]) == ("waiting", "billing")
+    assert gone.status_code == 403
+    assert history == [
+        "ConversationOpened",
+        "ComplexityScored",
+        "ConversationQueued",
+        "OfferCreated",
+        "ConversationAssigned",
+        "TransferRefused",
+        "ConversationTransferred",
+        "ConversationQueued",
+    ]
