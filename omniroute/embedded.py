@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from services.agents import app as agents
-from services.agents import readmodel
 from services.agents.auth import Role, ensure_key, new_key, store_key
 from services.agents.demo import ensure_demo_tenant
 from services.channels import app as channels
@@ -49,6 +48,6 @@ def create_app(runtime: Runtime, *, on_ready: Callable[[], None] | None = None) 
         "omniroute",
         runtime,
         routers=[*channels.ROUTERS, *agents.ROUTERS],
-        workers=[*RouterService(runtime).workers(), channels.deliver_outbound, readmodel.project],
+        workers=[*RouterService(runtime).workers(), channels.deliver_outbound, *agents.WORKERS],
         on_ready=on_ready,
     )

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
-from services.agents import readmodel
+from services.agents import metrics, readmodel
 from services.agents.api import configuration, conversations, desk, keys
 from shared.runtime import Runtime, relay_outbox, service_app
 
@@ -15,7 +15,13 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
+WORKERS = [readmodel.project, metrics.refresh]
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     return service_app(
-        "omniroute agents", runtime, routers=ROUTERS, workers=[relay_outbox, readmodel.project]
+        "omniroute agents",
+        runtime,
+        routers=ROUTERS,
+        workers=[relay_outbox, *WORKERS],
     )

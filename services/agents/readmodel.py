@@ -8,11 +8,12 @@ changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.agents import metrics
 from shared.bus.consumer import consume
 from shared.db.models import AppliedEvent, ReadAgent, ReadConversation, ReadMessage, ReadOffer
 from shared.events import (
@@ -145,14 +146,24 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
             row.state = "waiting"
         case ConversationAssigned():
             row.state, row.agent_id, row.waiting_since = "assigned", data.agent_id, None
-            row.answered_at = row.answered_at or at
+            if row.answered_at is None:
+                row.answered_at = at
+                _observe_wait("answered", row, at)
         case ConversationTransferred():
             row.agent_id = data.to_agent_id
-        case ConversationClosed() | ConversationAbandoned():
-            row.state = "closed" if isinstance(data, ConversationClosed) else "abandoned"
-            row.ended_at, row.waiting_since = at, None
+        case ConversationClosed():
+            row.state, row.ended_at, row.waiting_since = "closed", at, None
+        case ConversationAbandoned():
+            row.state, row.ended_at, row.waiting_since = "abandoned", at, None
+            _observe_wait("abandoned", row, at)
         case _:
             pass  # a refused transfer changes nothing but the history
+
+
+def _observe_wait(outcome: str, row: ReadConversation, at: datetime) -> None:
+    if row.queued_at is not None:
+        queued_at = row.queued_at.replace(tzinfo=row.queued_at.tzinfo or UTC)
+        metrics.QUEUE_WAIT.labels(outcome).observe((at - queued_at).total_seconds())
 
 
 def _detail(data: Payload) -> str:

@@ -43,6 +43,13 @@ class Desk:
             await asyncio.sleep(0.05)
         raise AssertionError(f"{path} never got there: {answer}")
 
+    async def until_metric(self, line: str) -> None:
+        for _ in range(60):
+            if line in (await self.client.get("/metrics")).text.splitlines():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"/metrics never showed {line}")
+
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
@@ -75,6 +82,7 @@ async def test_waiting_answered_and_transferred_as_a_supervisor_sees_it(desk: De
     )
     assert (fraud["waiting"], fraud["ewt_s"], fraud["ewt_status"]) == (1, None, "unstaffed")
     assert fraud["longest_wait_s"] >= 0 and fraud["asa_s"] is None
+    await desk.until_metric('omniroute_queue_waiting{queue="fraud",tenant="demo"} 1.0')
 
     # Ana comes in, is offered it and takes it.
     await desk.client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk.ana)
@@ -86,6 +94,8 @@ async def test_waiting_answered_and_transferred_as_a_supervisor_sees_it(desk: De
         "/v1/queues/fraud", desk.boss, lambda q: q["asa_s"] is not None and not q["waiting"]
     )
     assert answered["service_level"]["last_15_min"] == 1.0
+    await desk.until_metric('omniroute_queue_waiting{queue="fraud",tenant="demo"} 0.0')
+    await desk.until_metric('omniroute_agents{status="available",tenant="demo"} 1.0')
     assert answered["agents"] == {"available": 1, "busy": 0, "away": 0, "slots": 3}
     agents = {a["agent_id"]: a for a in (await desk.get("/v1/agents", desk.boss))["items"]}
     assert (agents["ana"]["status"], agents["ana"]["load"], agents["chen"]["status"]) == (
