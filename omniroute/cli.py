@@ -31,7 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("run", help="all services in one process (LocalBus + SQLite by default)")
     commands.add_parser("channels", help="the channels service alone (webhooks, delivery)")
     commands.add_parser("router", help="the router service alone")
-    commands.add_parser("agents", help="the agents service alone (REST API, statistics)")
+    agents = commands.add_parser("agents", help="the agents service alone (REST API, statistics)")
+    agents.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="first rebuild the read model from cc.routing.v1 (stop other agents processes)",
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
     schema = commands.add_parser("schema", help="write the JSON Schema of every event")
     schema.add_argument("--out", type=Path, default=Path("docs/events"))
@@ -60,9 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return _serve(settings, router)
         case "agents":
-            from services.agents.app import create_app as agents
+            from services.agents.app import create_app as agents_app
 
-            return _serve(settings, agents)
+            if args.rebuild:
+                asyncio.run(_rebuild(settings))
+            return _serve(settings, agents_app)
         case "migrate":
             upgrade(settings.effective_database_url)
             log.info("database.migrated")
@@ -114,6 +121,24 @@ def _serve(
         signal.signal(sig, lambda *_: None)
     server.run()
     return 0 if server.started else 1
+
+
+async def _rebuild(settings: Settings) -> None:
+    from services.agents.readmodel import rebuild
+
+    runtime = bootstrap(settings)
+    await runtime.bus.start()
+    try:
+        applied = await rebuild(
+            runtime,
+            progress=lambda n: print(
+                f"\rrebuilding the read model: {n} events", end="", file=sys.stderr
+            ),
+        )
+    finally:
+        await runtime.bus.close()
+        await runtime.engine.dispose()
+    print(f"\rrebuilt the read model from {applied} events of cc.routing.v1", file=sys.stderr)
 
 
 async def _create_key(settings: Settings, args: argparse.Namespace) -> int:

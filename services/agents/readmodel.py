@@ -7,10 +7,12 @@ changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents import metrics
@@ -28,15 +30,20 @@ from shared.events import (
     ConversationTransferred,
     Envelope,
     HandedToBot,
+    InvalidRecord,
     MessageAppended,
     OfferCreated,
     OfferDeclined,
     OfferExpired,
     Payload,
+    decode,
+    new_event_id,
 )
 from shared.runtime import Runtime
 
 GROUP = "agents-readmodel"
+FIRST_FETCH_S = 10.0
+CAUGHT_UP_S = 2.0  # no record for this long: the replay reached the end of the topic
 
 
 async def project(runtime: Runtime) -> None:
@@ -48,6 +55,32 @@ async def project(runtime: Runtime) -> None:
         await runtime.notify_changed()
 
     await consume(runtime.bus, [ROUTING], GROUP, apply_one, stop=runtime.stop)
+
+
+async def rebuild(runtime: Runtime, *, progress: Callable[[int], None]) -> int:
+    """Empty the read model and apply cc.routing.v1 again from its first record; returns
+    the number of events applied. Run it with no other agents process projecting: their
+    writes would interleave with the replay. A topic whose retention dropped old records
+    rebuilds only what it still holds."""
+    async with runtime.sessions() as session, session.begin():
+        for table in (AppliedEvent, ReadMessage, ReadOffer, ReadConversation, ReadAgent):
+            await session.execute(delete(table))
+    applied = 0
+    # A group of its own reads from the start; the service's group then goes on from where
+    # it was, and what the replay already applied it skips by event id.
+    group = f"{GROUP}-rebuild-{new_event_id()}"
+    async with runtime.bus.subscribe([ROUTING], group) as subscription:
+        timeout_s = FIRST_FETCH_S  # joining a Kafka group takes a moment
+        while records := await subscription.fetch(timeout_s=timeout_s):
+            async with runtime.sessions() as session, session.begin():
+                for record in records:
+                    with contextlib.suppress(InvalidRecord):  # dead-lettered the first time
+                        await apply(session, decode(record.value, topic=ROUTING))
+            await subscription.commit(records)
+            applied += len(records)
+            progress(applied)
+            timeout_s = CAUGHT_UP_S
+    return applied
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:

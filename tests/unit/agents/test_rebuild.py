@@ -1,0 +1,72 @@
+"""The read model rebuilt from cc.routing.v1 is the read model built live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from services.agents.readmodel import rebuild
+from shared import events as ev
+from shared.bus.local import LocalBus
+from shared.config import Settings
+from shared.db.migrate import upgrade_async
+from shared.db.models import ReadAgent, ReadConversation, ReadMessage
+from shared.runtime import Runtime, bootstrap
+
+ROUTING_EVENTS: list[ev.Payload] = [
+    ev.ConversationOpened(
+        conversation_id="c1",
+        channel=ev.Channel.CHAT,
+        provider="webchat",
+        thread_key="s1",
+        customer=ev.Customer(id="s1", name="Lucía"),
+    ),
+    ev.MessageAppended(
+        conversation_id="c1", message_id="m1", sender=ev.Sender.CUSTOMER, text="refund please"
+    ),
+    ev.ConversationQueued(conversation_id="c1", queue_id="billing", priority=1),
+    ev.AgentStatusChanged(agent_id="ana", status=ev.AgentStatus.AVAILABLE),
+    ev.ConversationAssigned(conversation_id="c1", agent_id="ana", queue_id="billing"),
+]
+
+
+async def snapshot(runtime: Runtime) -> tuple[object, ...]:
+    async with runtime.sessions() as session:
+        conversations = [
+            (c.conversation_id, c.state, c.queue_id, c.agent_id, c.priority, c.answered_at)
+            for c in await session.scalars(select(ReadConversation))
+        ]
+        messages = [(m.message_id, m.text) for m in await session.scalars(select(ReadMessage))]
+        agents = [(a.agent_id, a.status) for a in await session.scalars(select(ReadAgent))]
+    return conversations, messages, agents
+
+
+async def test_a_rebuild_replays_the_topic_into_an_emptied_read_model(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    await upgrade_async(settings.effective_database_url)
+    runtime = bootstrap(settings, bus=LocalBus(tmp_path / "bus.sqlite3"))
+    await runtime.bus.start()
+    for data in ROUTING_EVENTS:
+        key = getattr(data, "conversation_id", None) or "ana"
+        await runtime.bus.publish(ev.ROUTING, key, ev.Envelope.wrap(data, tenant="acme", key=key))
+    await runtime.bus.publish(ev.ROUTING, "x", b"not an event")  # dead-lettered long ago
+
+    progress: list[int] = []
+    first = await rebuild(runtime, progress=progress.append)
+    built = await snapshot(runtime)
+    async with runtime.sessions() as session, session.begin():  # someone broke the read model
+        row = await session.get(ReadConversation, "c1")
+        assert row is not None
+        row.state, row.agent_id = "closed", None
+    again = await rebuild(runtime, progress=progress.append)
+    rebuilt = await snapshot(runtime)
+    await runtime.bus.close()
+    await runtime.engine.dispose()
+
+    assert first == again == len(ROUTING_EVENTS) + 1 and progress[-1] == first
+    assert rebuilt == built
+    [conversation], [message], [agent] = built  # type: ignore[misc]
+    assert conversation[:5] == ("c1", "assigned", "billing", "ana", 1)
+    assert message == ("m1", "refund please")
+    assert agent == ("ana", "available")
