@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,7 +32,11 @@ ROUTING_EVENTS: list[ev.Payload] = [
 ]
 
 
-async def snapshot(runtime: Runtime) -> tuple[object, ...]:
+Row = tuple[str, str, str | None, str | None, int, datetime | None]
+Snapshot = tuple[list[Row], list[tuple[str, str]], list[tuple[str, str]]]
+
+
+async def snapshot(runtime: Runtime) -> Snapshot:
     async with runtime.sessions() as session:
         conversations = [
             (c.conversation_id, c.state, c.queue_id, c.agent_id, c.priority, c.answered_at)
@@ -66,7 +71,7 @@ async def test_a_rebuild_replays_the_topic_into_an_emptied_read_model(tmp_path: 
 
     assert first == again == len(ROUTING_EVENTS) + 1 and progress[-1] == first
     assert rebuilt == built
-    [conversation], [message], [agent] = built  # type: ignore[misc]
+    [conversation], [message], [agent] = built
     assert conversation[:5] == ("c1", "assigned", "billing", "ana", 1)
     assert message == ("m1", "refund please")
     assert agent == ("ana", "available")
