@@ -91,8 +91,10 @@ def _offer_view(row: ReadOffer) -> OfferView:
 async def _own_offer(runtime: Runtime, principal: Principal, offer_id: str) -> ReadOffer:
     async with runtime.sessions() as session:
         offer = await session.get(ReadOffer, offer_id)
-    if offer is None or offer.tenant != principal.tenant or offer.agent_id != principal.agent_id:
-        raise HTTPException(404, "no such offer for you")
+    if offer is None or offer.tenant != principal.tenant:
+        raise HTTPException(404, "no such offer")
+    if offer.agent_id != principal.agent_id:
+        raise HTTPException(403, "this offer is another agent's")
     if offer.state != "open":
         raise HTTPException(409, f"the offer is {offer.state}")
     return offer
