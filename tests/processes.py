@@ -68,6 +68,19 @@ class OmnirouteProcess:
         return self.log.read_text(errors="replace")
 
 
+def run_cli(args: list[str], env: dict[str, str]) -> str:
+    """An `omniroute` command that runs to its end; returns what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "omniroute.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
 def migrate(database_url: str) -> None:
     """`omniroute migrate`, as an operator runs it before starting the services."""
     subprocess.run(
