@@ -25,14 +25,16 @@ def free_port() -> int:
 class OmnirouteProcess:
     """`omniroute COMMAND` with its own port and environment; output goes to a log file."""
 
-    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, command: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = log
         environment = {**os.environ, **env, "OMNIROUTE_PORT": str(self.port)}
         with log.open("ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "omniroute.cli", command],
+                [sys.executable, "-m", "omniroute.cli", command, *args],
                 cwd=ROOT,
                 env=environment,
                 stdout=output,
