@@ -83,6 +83,8 @@ async def test_waiting_answered_and_transferred_as_a_supervisor_sees_it(desk: De
     assert (fraud["waiting"], fraud["ewt_s"], fraud["ewt_status"]) == (1, None, "unstaffed")
     assert fraud["longest_wait_s"] >= 0 and fraud["asa_s"] is None
     await desk.until_metric('omniroute_queue_waiting{queue="fraud",tenant="demo"} 1.0')
+    wait = f"/v1/public/chat/{session['session_id']}/wait"
+    assert (await desk.client.get(wait)).json() == {"waiting": True, "position": 1, "ewt_s": None}
 
     # Ana comes in, is offered it and takes it.
     await desk.client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk.ana)
@@ -95,6 +97,8 @@ async def test_waiting_answered_and_transferred_as_a_supervisor_sees_it(desk: De
     )
     assert answered["service_level"]["last_15_min"] == 1.0
     await desk.until_metric('omniroute_queue_waiting{queue="fraud",tenant="demo"} 0.0')
+    assert (await desk.client.get(wait)).json()["waiting"] is False
+    assert (await desk.client.get("/v1/public/chat/no-such-session/wait")).status_code == 404
     await desk.until_metric('omniroute_agents{status="available",tenant="demo"} 1.0')
     assert answered["agents"] == {"available": 1, "busy": 0, "away": 0, "slots": 3}
     agents = {a["agent_id"]: a for a in (await desk.get("/v1/agents", desk.boss))["items"]}

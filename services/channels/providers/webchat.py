@@ -65,9 +65,10 @@ class ChatLine(BaseModel):
 
 
 class Transcript(BaseModel):
+    """Place in line and the expected wait come from the agents service, which keeps the
+    queues' statistics: GET /v1/public/chat/{session_id}/wait."""
+
     messages: list[ChatLine]
-    position: int | None = Field(None, description="Place in the queue, when known.")
-    ewt_s: float | None = Field(None, description="Estimated wait in seconds, when known.")
 
 
 def _hash(token: str) -> str:

@@ -3,12 +3,17 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var base = new URL(script.src).origin + "/chat/v1";
+  var origin = new URL(script.src).origin;
+  var base = origin + "/chat/v1";
+  // Place in line and expected wait come from the agents service (same origin unless set).
+  var agents = script.getAttribute("data-agents-url") || origin;
   var widgetKey = script.getAttribute("data-widget-key") || null;
   var spanish = (navigator.language || "en").toLowerCase().indexOf("es") === 0;
   var t = spanish
-    ? { title: "Atención al cliente", placeholder: "Escribe tu mensaje…", send: "Enviar", error: "No se pudo enviar. Reintentando…" }
-    : { title: "Customer support", placeholder: "Type your message…", send: "Send", error: "Could not send. Retrying…" };
+    ? { title: "Atención al cliente", placeholder: "Escribe tu mensaje…", send: "Enviar", error: "No se pudo enviar. Reintentando…",
+        place: "Eres el número {n} en la cola", minutes: ", espera aprox. {m} min", soon: ", te atenderán enseguida" }
+    : { title: "Customer support", placeholder: "Type your message…", send: "Send", error: "Could not send. Retrying…",
+        place: "You are number {n} in line", minutes: ", about {m} min", soon: ", someone will be with you shortly" };
   var stored = JSON.parse(localStorage.getItem("omniroute-chat") || "null");
   var after = null;
 
@@ -18,12 +23,14 @@
     "border:1px solid #ccd;border-radius:8px;background:#fff;box-shadow:0 4px 16px rgba(0,0,0,.15)";
   box.innerHTML =
     '<h2 style="margin:0;padding:8px 12px;font-size:15px;background:#234;color:#fff;border-radius:8px 8px 0 0"></h2>' +
-    '<ol aria-live="polite" style="list-style:none;margin:0;padding:8px;height:260px;overflow-y:auto"></ol>' +
+    '<ol aria-live="polite" style="list-style:none;margin:0;padding:8px;height:240px;overflow-y:auto"></ol>' +
+    '<p role="status" hidden style="margin:0;padding:4px 12px;font-size:12px;color:#345;background:#f4f6fa"></p>' +
     '<form style="display:flex;gap:4px;padding:8px"><label style="flex:1">' +
     '<span style="position:absolute;left:-9999px"></span><input required style="width:100%;box-sizing:border-box" maxlength="5000"></label>' +
     "<button></button></form>";
   box.querySelector("h2").textContent = t.title;
   var list = box.querySelector("ol");
+  var status = box.querySelector("p");
   var input = box.querySelector("input");
   box.querySelector("label span").textContent = t.placeholder;
   input.placeholder = t.placeholder;
@@ -63,9 +70,24 @@
       });
   }
 
+  function showWait() {
+    fetch(agents + "/v1/public/chat/" + stored.session_id + "/wait")
+      .then(function (response) { return response.ok ? response.json() : { waiting: false }; })
+      .then(function (wait) {
+        status.hidden = !wait.waiting;
+        if (!wait.waiting) return;
+        var minutes = wait.ewt_s == null ? null : Math.ceil(wait.ewt_s / 60);
+        status.textContent = t.place.replace("{n}", wait.position) +
+          (minutes == null ? "" : minutes <= 1 ? t.soon : t.minutes.replace("{m}", minutes));
+      })
+      .catch(function () { status.hidden = true; });
+  }
+
   function poll() {
     if (!stored) return;
-    var query = "?wait=25" + (after ? "&after=" + encodeURIComponent(after) : "");
+    showWait();
+    // A short poll while waiting in line keeps the place fresh; a long one otherwise.
+    var query = "?wait=" + (status.hidden ? 25 : 10) + (after ? "&after=" + encodeURIComponent(after) : "");
     request("GET", "/sessions/" + stored.session_id + "/messages" + query)
       .then(function (page) {
         page.messages.forEach(function (line) { after = line.id; show(line); });

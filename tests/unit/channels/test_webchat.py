@@ -43,7 +43,7 @@ async def test_a_visitor_writes_and_the_message_is_routed_threaded_by_session(
     )
     lines = transcript.json()
     assert [(m["author"], m["text"]) for m in lines["messages"]] == [("customer", "¿Hola?")]
-    assert (lines["position"], lines["ewt_s"]) == (None, None)
+    assert set(lines) == {"messages"}  # place in line comes from the agents service
 
 
 async def test_the_long_poll_answers_as_soon_as_an_agent_replies(tmp_path: Path) -> None:
