@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import uuid6
 from pydantic import (
@@ -219,9 +219,19 @@ class AgentUpserted(Payload):
 
 
 class OpeningHours(Payload):
-    days: tuple[int, ...] = Field((0, 1, 2, 3, 4), description="0 = Monday ... 6 = Sunday.")
-    opens: time
+    days: tuple[Annotated[int, Field(ge=0, le=6)], ...] = Field(
+        (0, 1, 2, 3, 4), description="0 = Monday ... 6 = Sunday."
+    )
+    opens: time = Field(description="Local time of day in the queue's time zone, no offset.")
     closes: time
+
+    @model_validator(mode="after")
+    def _a_local_span(self) -> Self:
+        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
+            raise ValueError("opens and closes are local times without an offset")
+        if self.opens >= self.closes:
+            raise ValueError("opens must come before closes (split overnight hours in two)")
+        return self
 
 
 class QueueUpserted(Payload):

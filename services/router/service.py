@@ -94,14 +94,16 @@ class RouterService:
                 await dead_letter(self.runtime.bus, record, f"invalid event: {error}")
                 continue
             inputs.setdefault(envelope.tenant, []).append((record, envelope))
-        try:
-            await self._transaction(records, inputs)
-        except DecisionFailed as failure:
-            # A bug in the core on one record must not stop the desk: park that record
-            # with the reason and apply the rest of the batch (its states were reloaded).
-            await dead_letter(self.runtime.bus, failure.record, f"router failed: {failure}")
-            inputs[failure.tenant].remove((failure.record, failure.envelope))
-            await self._transaction(records, inputs)
+        while True:
+            try:
+                await self._transaction(records, inputs)
+                break
+            except DecisionFailed as failure:
+                # A bug in the core on one record must not stop the desk: park that record
+                # with the reason and apply the rest of the batch again (its states were
+                # reloaded), as often as the batch holds such records.
+                await dead_letter(self.runtime.bus, failure.record, f"router failed: {failure}")
+                inputs[failure.tenant].remove((failure.record, failure.envelope))
         BATCH_SECONDS.observe(time.perf_counter() - started)
 
     async def _transaction(self, records: Sequence[Record], inputs: dict[str, list[Input]]) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from services.router import store
+from services.router.core.decide import Out, Router, Tick
+from services.router.core.state import TenantState
 from services.router.service import GROUP, INPUT_TOPICS, RouterService
 from shared import events as ev
 from shared.bus.base import Bus, Record
@@ -77,16 +80,22 @@ async def fetch_inputs(bus: Bus, count: int) -> list[Record]:
 
 
 async def routing_events(runtime: Runtime, count: int) -> list[ev.Envelope]:
-    """The first `count` routing events, relaying the outbox meanwhile as the service does."""
+    """The first `count` routing events about conversations (agents' presence left out),
+    relaying the outbox meanwhile as the service does."""
     done = asyncio.Event()
     relaying = asyncio.create_task(relay(runtime.sessions, runtime.bus, stop=done, idle_s=0.1))
+    found: list[ev.Envelope] = []
     try:
         async with runtime.bus.subscribe([ev.ROUTING], "test-reader") as subscription:
-            records = await take(subscription, count)
+            while len(found) < count:
+                for record in await take(subscription, 1):
+                    event = ev.decode(record.value, topic=ev.ROUTING)
+                    if not isinstance(event.data, ev.AgentStatusChanged):
+                        found.append(event)
     finally:
         done.set()
         await relaying
-    return [ev.decode(record.value, topic=ev.ROUTING) for record in records]
+    return found
 
 
 async def test_messages_are_routed_and_the_decisions_published_with_their_cause(
@@ -134,7 +143,7 @@ async def test_a_batch_applied_again_after_a_crash_changes_nothing(stack: Stack)
     assert [e.type for e in routed].count("ConversationOpened") == 2
     assert [e.type for e in routed].count("OfferCreated") == 2
     async with runtime.bus.subscribe([ev.ROUTING], "test-reader-2") as subscription:
-        await take(subscription, 10)
+        await take(subscription, 11)  # the ten and Ana's presence
         assert await subscription.fetch(timeout_s=1.5) == []
     await runtime.engine.dispose()
 
@@ -163,4 +172,37 @@ async def test_a_restarted_router_keeps_its_offers_and_their_deadlines(stack: St
         conversation_id=conversation.conversation_id,
         agent_id="ana",
     )
+    await runtime.engine.dispose()
+
+
+class PoisonedRouter(Router):
+    """A core with a bug that shows on some messages."""
+
+    def decide(self, state: TenantState, event: ev.Envelope | Tick, now: datetime) -> list[Out]:
+        if isinstance(event, ev.Envelope) and "poison" in getattr(event.data, "text", ""):
+            raise RuntimeError("a bug in the core")
+        return super().decide(state, event, now)
+
+
+async def test_records_the_core_fails_on_are_parked_and_the_rest_of_the_batch_routed(
+    stack: Stack,
+) -> None:
+    runtime = stack.runtime()
+    router = RouterService(runtime)
+    router.router = PoisonedRouter()
+    poison = [chat_message(n, text="poison") for n in (1, 2)]
+    await publish(
+        stack.bus,
+        [*setup_events(), *((ev.INBOUND, p) for p in poison), (ev.INBOUND, chat_message(3))],
+    )
+
+    await router.apply(await fetch_inputs(stack.bus, 7))
+
+    routed = await routing_events(runtime, 5)
+    async with runtime.bus.subscribe([ev.DEAD_LETTER], "test-dead") as subscription:
+        parked = [ev.decode(r.value).data for r in await take(subscription, 2)]
+    opened = [e.data for e in routed if isinstance(e.data, ev.ConversationOpened)]
+    reasons = [p.reason for p in parked if isinstance(p, ev.DeadLettered)]
+    assert [o.thread_key for o in opened] == ["session-3"]
+    assert reasons == ["router failed: RuntimeError: a bug in the core"] * 2
     await runtime.engine.dispose()

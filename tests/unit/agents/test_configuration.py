@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.agents.auth import Role
 from shared import events as ev
 from tests.unit.agents.conftest import Desk
@@ -83,3 +85,26 @@ async def test_deleting_an_agent_deactivates_them_for_the_router(desk: Desk) -> 
     assert (deleted.status_code, gone.status_code) == (204, 404)
     last = (await desk.published())[-1].data
     assert isinstance(last, ev.AgentUpserted) and last.active is False
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"business_hours": [{"opens": "09:00:00+01:00", "closes": "17:00"}]}, "without an offset"),
+        ({"business_hours": [{"opens": "22:00", "closes": "06:00"}]}, "overnight"),
+        (
+            {"business_hours": [{"days": [7], "opens": "09:00", "closes": "17:00"}]},
+            "less than or equal to 6",
+        ),
+    ],
+)
+async def test_hours_the_router_could_not_apply_are_refused(
+    desk: Desk, change: dict[str, object], complaint: str
+) -> None:
+    response = await desk.client.put(
+        "/v1/queues/general", json={"name": "General", **change}, headers=desk.keys[Role.ADMIN]
+    )
+    assert response.status_code == 422
+    assert complaint in response.text
+    assert await desk.published() == []
