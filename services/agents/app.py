@@ -3,7 +3,7 @@
 from fastapi import APIRouter, FastAPI
 
 from services.agents import metrics, readmodel
-from services.agents.api import configuration, conversations, desk, keys, waits
+from services.agents.api import configuration, conversations, desk, keys, pages, waits
 from shared.runtime import Runtime, relay_outbox, service_app
 
 # The /v1/ API, one router per resource.
@@ -13,6 +13,7 @@ ROUTERS: list[APIRouter] = [
     desk.router,
     conversations.router,
     waits.router,
+    pages.router,
 ]
 
 

@@ -12,14 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agents import configuration
 from services.agents.statistics import (
-    ARRIVALS_WINDOW,
     DEFAULT_HANDLE_S,
+    HISTORY_WINDOW,
+    RECENT,
     WAITING,
+    HistoryPoint,
     LiveAgent,
     Position,
     QueueStatistics,
     Stay,
     handle_time_s,
+    history,
     positions,
     queue_statistics,
     staffing,
@@ -38,6 +41,9 @@ class Desk:
 
     def statistics(self, queue: QueueUpserted) -> QueueStatistics:
         return queue_statistics(queue, self.stays.get(queue.queue_id, []), self.agents, self.now)
+
+    def history(self, queue: QueueUpserted, minutes: int) -> list[HistoryPoint]:
+        return history(queue, self.stays.get(queue.queue_id, []), self.now, minutes=minutes)
 
     def positions(self) -> dict[str, Position]:
         """Place in line and expected wait of every waiting conversation of the tenant."""
@@ -60,8 +66,9 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
         for agent in await configuration.all_of(sessions, tenant, AgentUpserted)
         if agent.active
     ]
-    # Enough history for "today" in every queue's time zone and the last hour's arrivals.
-    since = min([now - ARRIVALS_WINDOW, *(start_of_day(q, now) for q in queues)])
+    # Enough for "today" in every queue's time zone, the last hour's arrivals, and the
+    # last hour's history with the service level of the 15 minutes before each point.
+    since = min([now - HISTORY_WINDOW - RECENT, *(start_of_day(q, now) for q in queues)])
     async with sessions() as session:
         presence = {
             agent_id: status
@@ -83,6 +90,7 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
                 or_(
                     ReadConversation.state.in_(WAITING),
                     ReadConversation.queued_at >= since,
+                    ReadConversation.answered_at >= since,
                     ReadConversation.ended_at >= since,
                 ),
             )

@@ -21,6 +21,7 @@ from shared.events import AgentStatus, AgentUpserted, Channel, QueueUpserted
 
 DEFAULT_HANDLE_S = 300.0  # a queue's handle time until it has closed conversations today
 ARRIVALS_WINDOW = timedelta(hours=1)
+HISTORY_WINDOW = timedelta(hours=1)  # the longest history GET /v1/queues/{id}/history gives
 RECENT = timedelta(minutes=15)
 TRUST = 10  # recent observed waits weigh n / (n + TRUST) against the model
 WAITING = frozenset({"waiting", "offered"})
@@ -231,17 +232,24 @@ def queue_statistics(
     )
 
 
-def service_level(queue: QueueUpserted, stays: Iterable[Stay], since: datetime) -> float | None:
-    """Answered within target / (answered + abandoned after the target), since `since`.
+def service_level(
+    queue: QueueUpserted, stays: Iterable[Stay], since: datetime, until: datetime | None = None
+) -> float | None:
+    """Answered within target / (answered + abandoned after the target), between `since`
+    and `until` (now when None).
 
     Customers who gave up before the target are left out: no desk could have kept them."""
     target = queue.service_level_target_s
+
+    def inside(moment: datetime | None) -> bool:
+        return moment is not None and since <= moment and (until is None or moment <= until)
+
     within = late = 0
     for stay in stays:
-        if stay.answered_at and stay.answered_at >= since and stay.waited_s is not None:
+        if inside(stay.answered_at) and stay.waited_s is not None:
             within += stay.waited_s <= target
             late += stay.waited_s > target
-        elif stay.state == "abandoned" and stay.ended_at and stay.ended_at >= since:
+        elif stay.state == "abandoned" and inside(stay.ended_at) and stay.ended_at:
             waited = (stay.ended_at - (stay.queued_at or stay.ended_at)).total_seconds()
             late += waited > target
     return within / (within + late) if within + late else None
@@ -261,3 +269,38 @@ def positions(stays: Iterable[Stay], slots: int, handle_s: float) -> dict[str, P
         )
         for place, stay in enumerate(queue_order(stays), start=1)
     }
+
+
+class HistoryPoint(BaseModel):
+    at: datetime
+    waiting: int
+    service_level: float | None = Field(description="Over the 15 minutes before `at`.")
+
+
+def history(
+    queue: QueueUpserted, stays: Sequence[Stay], now: datetime, *, minutes: int, step_s: int = 60
+) -> list[HistoryPoint]:
+    """Waiting conversations and service level at each step of the last `minutes`, worked
+    out from the conversations' times (a conversation transferred back into a queue counts
+    from its first entry)."""
+
+    def waiting_at(moment: datetime) -> int:
+        return sum(
+            1
+            for s in stays
+            if s.queued_at is not None
+            and s.queued_at <= moment
+            and (s.answered_at is None or s.answered_at > moment)
+            and (s.ended_at is None or s.ended_at > moment)
+        )
+
+    steps = minutes * 60 // step_s
+    moments = [now - timedelta(seconds=step_s * n) for n in range(steps, -1, -1)]
+    return [
+        HistoryPoint(
+            at=moment,
+            waiting=waiting_at(moment),
+            service_level=service_level(queue, stays, moment - RECENT, moment),
+        )
+        for moment in moments
+    ]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from services.agents import configuration, live
 from services.agents.api.page import Page
 from services.agents.auth import Admin, AnyRole, Principal, Role, allow
-from services.agents.statistics import LiveAgent, QueueStatistics
+from services.agents.statistics import HISTORY_WINDOW, HistoryPoint, LiveAgent, QueueStatistics
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AgentStatus,
@@ -32,6 +32,7 @@ router = APIRouter(prefix="/v1", tags=["configuration"])
 
 Reader = Annotated[Principal, Depends(allow(Role.SUPERVISOR, Role.ADMIN))]
 Proficiency = Annotated[int, Field(ge=1, le=5)]
+HISTORY_MINUTES = int(HISTORY_WINDOW.total_seconds() // 60)
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
@@ -97,8 +98,9 @@ def _agent_view(agent: LiveAgent) -> AgentView:
 
 
 @router.get("/agents")
-async def list_agents(principal: Reader, runtime: RuntimeDep) -> Page[AgentView]:
-    """Active agents with their live status, load and occupancy."""
+async def list_agents(principal: AnyRole, runtime: RuntimeDep) -> Page[AgentView]:
+    """Active agents with their live status, load and occupancy (agents read it too, to
+    pick whom to transfer a conversation to)."""
     now = await live.desk(runtime.sessions, principal.tenant, utcnow())
     return Page(items=[_agent_view(agent) for agent in now.agents])
 
@@ -166,15 +168,35 @@ async def create_queue(spec: NewQueue, principal: Admin, runtime: RuntimeDep) ->
     return queue
 
 
-@router.get("/queues/{queue_id}")
-async def read_queue(queue_id: str, principal: AnyRole, runtime: RuntimeDep) -> QueueView:
+async def _visible_queue(
+    runtime: Runtime, principal: Principal, queue_id: str
+) -> tuple[live.Desk, QueueUpserted]:
     now = await live.desk(runtime.sessions, principal.tenant, utcnow())
     queue = next((q for q in now.queues if q.queue_id == queue_id), None)
     if queue is None:
         raise HTTPException(404, f"no queue {queue_id!r}")
     if principal.role is Role.AGENT and queue not in now.queues_of(principal.agent_id or ""):
         raise HTTPException(403, "agents see the queues they serve")
+    return now, queue
+
+
+@router.get("/queues/{queue_id}")
+async def read_queue(queue_id: str, principal: AnyRole, runtime: RuntimeDep) -> QueueView:
+    now, queue = await _visible_queue(runtime, principal, queue_id)
     return _queue_view(now, queue)
+
+
+@router.get("/queues/{queue_id}/history")
+async def queue_history(
+    queue_id: str,
+    principal: AnyRole,
+    runtime: RuntimeDep,
+    minutes: Annotated[int, Query(ge=1, le=HISTORY_MINUTES)] = HISTORY_MINUTES,
+) -> Page[HistoryPoint]:
+    """Waiting conversations and the service level (of the 15 minutes before) at each
+    minute of the last `minutes`, oldest first: the wallboard's chart."""
+    now, queue = await _visible_queue(runtime, principal, queue_id)
+    return Page(items=now.history(queue, minutes))
 
 
 @router.put("/queues/{queue_id}")

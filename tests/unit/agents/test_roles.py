@@ -27,7 +27,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/keys"): {ADMIN},
     ("POST", "/v1/keys"): {ADMIN},
     ("DELETE", "/v1/keys/{key_id}"): {ADMIN},
-    ("GET", "/v1/agents"): READERS,
+    ("GET", "/v1/agents"): EVERYONE,  # an agent picks whom to transfer to
     ("POST", "/v1/agents"): {ADMIN},
     ("GET", "/v1/agents/{agent_id}"): READERS,
     ("PUT", "/v1/agents/{agent_id}"): {ADMIN},
@@ -35,6 +35,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/queues"): EVERYONE,
     ("POST", "/v1/queues"): {ADMIN},
     ("GET", "/v1/queues/{queue_id}"): EVERYONE,
+    ("GET", "/v1/queues/{queue_id}/history"): EVERYONE,
     ("PUT", "/v1/queues/{queue_id}"): {ADMIN},
     ("GET", "/v1/routing/rules"): READERS,
     ("PUT", "/v1/routing/rules"): {ADMIN},

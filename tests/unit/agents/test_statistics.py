@@ -12,6 +12,7 @@ from services.agents.statistics import (
     LiveAgent,
     Stay,
     estimate,
+    history,
     positions,
     queue_statistics,
 )
@@ -146,3 +147,25 @@ def test_positions_follow_priority_then_time_waited() -> None:
     assert {cid: p.position for cid, p in found.items()} == {"vip": 1, "old": 2, "new": 3}
     assert found["new"].estimated_wait_s == pytest.approx(3 * 240 / 2)
     assert positions(stays, slots=0, handle_s=240)["vip"].estimated_wait_s is None
+
+
+def test_history_replays_waiting_and_service_level_minute_by_minute() -> None:
+    stays = [
+        stay("early", "closed", queued=50 * 60, answered=50 * 60 - 10, ended=40 * 60),
+        stay("slow", "assigned", queued=30 * 60, answered=20 * 60),
+        stay("now", "waiting", queued=5 * 60),
+    ]
+    points = history(BILLING, stays, NOW, minutes=60)
+    at = {round((NOW - p.at).total_seconds() / 60): p for p in points}
+
+    assert len(points) == 61 and points[-1].at == NOW
+    assert (at[55].waiting, at[45].waiting, at[25].waiting, at[10].waiting, at[0].waiting) == (
+        0,
+        0,
+        1,
+        0,
+        1,
+    )
+    assert at[45].service_level == 1.0  # "early" answered in 10 s, 5 minutes before
+    assert at[15].service_level == 0.0  # "slow" waited 10 minutes
+    assert at[0].service_level is None  # nothing answered in the last 15 minutes

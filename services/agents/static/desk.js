@@ -1,0 +1,212 @@
+// The agent desk: status, offers with a countdown, conversations, transcript, reply,
+// transfer and close. Live by long polling, like the API.
+(function () {
+  "use strict";
+  var t = omni.t, api = omni.api;
+  var CHANNELS = { chat: "Chat", email: "Email", whatsapp: "WhatsApp", messenger: "Messenger",
+    instagram: "Instagram", telegram: "Telegram", twitter: "X" };
+  var me = null, offer = null, openId = null, pollToken = 0;
+  var answered = {};  // offers accepted or declined here, still open until the router says
+  var seen = {};  // conversation id -> messages the agent has seen
+  var el = function (id) { return document.getElementById(id); };
+
+  omni.signIn(["agent"], function (who) {
+    me = who;
+    el("desk").hidden = false;
+    el("status").hidden = false;
+    el("status").addEventListener("change", function (event) {
+      api("PUT", "/v1/agents/me/status", { status: event.target.value });
+    });
+    loadTargets();
+    pollOffers();
+    (function again() { refreshList().then(function () { setTimeout(again, 3000); }); })();
+    setInterval(countdown, 1000);
+  });
+
+  function loadTargets() {
+    Promise.all([api("GET", "/v1/queues"), api("GET", "/v1/agents")]).then(function (answers) {
+      var select = el("transfer").elements.target;
+      var queues = select.querySelector('[data-group="queues"]'), agents = select.querySelector('[data-group="agents"]');
+      queues.label = t("queues");
+      agents.label = t("agents");
+      answers[0].items.forEach(function (q) { queues.appendChild(new Option(q.name, "queue:" + q.queue_id)); });
+      answers[1].items.forEach(function (a) {
+        if (a.agent_id !== me.agent_id) agents.appendChild(new Option(a.name + " (" + t("status." + a.status) + ")", "agent:" + a.agent_id));
+      });
+    });
+  }
+
+  // The long poll answers at once while an offer is open: then look again a second later.
+  function pollOffers() {
+    api("GET", "/v1/agents/me/offers?wait=25")
+      .then(function (page) {
+        var open = page.items.filter(function (o) { return !answered[o.id]; });
+        showOffer(open[0] || null);
+        setTimeout(pollOffers, page.items.length ? 1000 : 0);
+      })
+      .catch(function () { setTimeout(pollOffers, 3000); });
+  }
+
+  function showOffer(next) {
+    var fresh = next && (!offer || offer.id !== next.id);
+    offer = next;
+    el("offer").hidden = !offer;
+    if (!offer) return;
+    el("offer").querySelector(".queue").textContent = t("offer.queue", { queue: offer.queue_id });
+    countdown();
+    if (fresh) el("accept").focus();
+  }
+
+  function countdown() {
+    if (!offer) return;
+    var left = Math.max(0, Math.round((new Date(offer.expires_at) - Date.now()) / 1000));
+    el("offer").querySelector(".countdown").textContent = t("offer.left", { s: left });
+    if (left === 0) showOffer(null);
+  }
+
+  el("accept").addEventListener("click", function () {
+    var taking = offer;
+    answered[taking.id] = true;
+    showOffer(null);
+    api("POST", "/v1/offers/" + taking.id + "/accept")
+      .then(function (conversation) { refreshList(); open(conversation.id || taking.conversation_id); })
+      .catch(function (e) { notice(t("taken", { detail: e.message })); });
+  });
+
+  el("decline").addEventListener("click", function () {
+    var declining = offer;
+    answered[declining.id] = true;
+    showOffer(null);
+    api("POST", "/v1/offers/" + declining.id + "/decline");
+  });
+
+  // The agent's conversations with unread markers; resolves when drawn (or failed).
+  function refreshList() {
+    return api("GET", "/v1/agents/me/conversations").then(function (page) {
+      return Promise.all(page.items.map(function (c) {
+        return api("GET", "/v1/conversations/" + c.id + "/messages").then(function (m) { c.count = m.items.length; return c; });
+      }));
+    }).then(function (conversations) {
+      var list = el("conversations");
+      list.textContent = "";
+      el("empty").hidden = conversations.length > 0;
+      conversations.forEach(function (c) {
+        if (c.id === openId) seen[c.id] = c.count;
+        var unread = c.count - (seen[c.id] || 0);
+        var item = document.createElement("li"), button = document.createElement("button");
+        button.type = "button";
+        button.setAttribute("aria-current", c.id === openId ? "true" : "false");
+        var name = document.createElement("span");
+        name.appendChild(channelTag(c.channel));
+        name.appendChild(document.createTextNode(customerName(c)));
+        button.appendChild(name);
+        if (unread > 0) {
+          var badge = document.createElement("span");
+          badge.className = "badge";
+          badge.textContent = t("unread", { n: unread });
+          button.appendChild(badge);
+        }
+        button.addEventListener("click", function () { open(c.id); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      if (openId && !conversations.some(function (c) { return c.id === openId; })) closeView();
+    }).catch(function () {});
+  }
+
+  function customerName(c) {
+    var who = c.customer;
+    return who.name || who.handle || who.email || who.phone || "#" + who.id.slice(-6);
+  }
+
+  function channelTag(channel) {
+    var tag = document.createElement("span");
+    tag.className = "channel";
+    tag.textContent = CHANNELS[channel] || channel;
+    return tag;
+  }
+
+  function open(id) {
+    openId = id;
+    var token = ++pollToken;
+    api("GET", "/v1/conversations/" + id).then(function (c) {
+      if (token !== pollToken) return;
+      el("conversation").hidden = false;
+      var title = el("conversation-title");
+      title.textContent = "";
+      title.appendChild(channelTag(c.channel));
+      title.appendChild(document.createTextNode(customerName(c)));
+      var about = [];
+      if (c.complexity) {
+        about.push(t("tier", { tier: c.complexity.tier, score: c.complexity.score.toFixed(2) }));
+        if (c.complexity.intents.length) about.push(t("intents", { intents: c.complexity.intents.join(", ") }));
+        if (c.complexity.reasons.length) about.push(c.complexity.reasons.join("; "));
+      }
+      c.history.forEach(function (line) {
+        var reason = line.detail.reason || "";
+        if (line.type === "ConversationQueued" && reason.indexOf("bot escalated") === 0) {
+          about.push(t("escalated", { reason: reason.replace("bot escalated: ", "") }));
+        }
+      });
+      el("about").textContent = about.join(" · ");
+      el("transcript").textContent = "";
+      c.messages.forEach(show);
+      seen[id] = c.messages.length;
+      notice("");
+      refreshList();
+      follow(id, token, c.messages.length ? c.messages[c.messages.length - 1].id : null);
+    });
+  }
+
+  function follow(id, token, after) {
+    var query = "?wait=25" + (after ? "&after=" + encodeURIComponent(after) : "");
+    api("GET", "/v1/conversations/" + id + "/messages" + query).then(function (page) {
+      if (token !== pollToken) return;
+      page.items.forEach(function (m) { show(m); after = m.id; });
+      seen[id] = (seen[id] || 0) + page.items.length;
+      follow(id, token, after);
+    }).catch(function () { if (token === pollToken) setTimeout(function () { follow(id, token, after); }, 3000); });
+  }
+
+  function show(message) {
+    var item = document.createElement("li"), who = document.createElement("span");
+    item.dataset.sender = message.sender;
+    who.className = "who";
+    who.textContent = t("sender." + message.sender) + " · " + new Date(message.at).toLocaleTimeString();
+    item.appendChild(who);
+    item.appendChild(document.createTextNode(message.text));
+    el("transcript").appendChild(item);
+    el("transcript").scrollTop = el("transcript").scrollHeight;
+  }
+
+  function closeView() {
+    openId = null;
+    pollToken++;
+    el("conversation").hidden = true;
+  }
+
+  function notice(text) { el("notice").textContent = text; }
+
+  el("reply").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var box = event.target.elements.text;
+    api("POST", "/v1/conversations/" + openId + "/messages", { text: box.value }).then(function () { box.value = ""; })
+      .catch(function (e) { notice(e.message); });
+  });
+
+  el("transfer").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var target = event.target.elements.target.value.split(":");
+    var body = target[0] === "queue" ? { queue_id: target[1] } : { agent_id: target[1] };
+    api("POST", "/v1/conversations/" + openId + "/transfer", body)
+      .then(function () { closeView(); refreshList(); notice(t("transferred")); })
+      .catch(function (e) { notice(e.message); });
+  });
+
+  el("close").addEventListener("submit", function (event) {
+    event.preventDefault();
+    api("POST", "/v1/conversations/" + openId + "/close", { disposition: event.target.elements.disposition.value })
+      .then(function () { closeView(); setTimeout(refreshList, 500); notice(t("closed")); })
+      .catch(function (e) { notice(e.message); });
+  });
+})();

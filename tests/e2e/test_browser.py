@@ -1,0 +1,141 @@
+"""The web pages in a real browser (Debian's Chromium, headless, driven by Playwright):
+a customer writes in the web chat widget, the supervisor's wallboard shows the waiting
+conversation, the agent takes it at the desk by keyboard and replies, the customer's
+widget shows the reply, and the wallboard shows the change. Screenshots of each page go
+to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from services.agents.auth import new_key
+from tests.processes import ROOT, OmnirouteProcess, run_cli
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+SCREEN: ViewportSize = {"width": 1366, "height": 768}
+# Chromium on a machine with no internet: no background traffic, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COMPLAINT = "I was charged twice, this is fraud and I want my money back now!!"
+
+
+@dataclass(frozen=True)
+class Desk:
+    url: str
+    supervisor: str
+    ana: str
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's Chromium, installed by the test setup when missing."""
+    found = subprocess.run(
+        ["bash", str(ROOT / "deploy/local/chromium.sh")], check=True, capture_output=True, text=True
+    )
+    return found.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    data = tmp_path_factory.mktemp("browser")
+    env = {"OMNIROUTE_DATA_DIR": str(data), "OMNIROUTE_BOOTSTRAP_ADMIN_KEY": new_key()}
+    process = OmnirouteProcess("run", env, data / "omniroute.log")
+    try:
+        process.wait_until_ready()
+        supervisor = run_cli(["keys", "create", "--role", "supervisor"], env).split()[-1]
+        ana = run_cli(["keys", "create", "--role", "agent", "--agent", "ana"], env).split()[-1]
+        yield Desk(process.base_url, supervisor, ana)
+    finally:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser: Browser, url: str, locale: str = "en-GB") -> Page:
+    return browser.new_context(viewport=SCREEN, locale=locale, base_url=url).new_page()
+
+
+def sign_in(page: Page, path: str, key: str) -> None:
+    """By keyboard: the key field, then Enter."""
+    page.goto(path)
+    page.get_by_label("API key").fill(key)
+    page.keyboard.press("Enter")
+
+
+def test_a_chat_reaches_the_desk_and_the_wallboard_follows(browser: Browser, desk: Desk) -> None:
+    customer = open_page(browser, desk.url)
+    customer.goto("/chat/demo")
+    customer.get_by_role("textbox").fill(COMPLAINT)
+    customer.keyboard.press("Enter")
+    expect(customer.locator('li[data-author="customer"]')).to_have_text(COMPLAINT)
+
+    wallboard = open_page(browser, desk.url)
+    sign_in(wallboard, "/wallboard/", desk.supervisor)
+    fraud = wallboard.locator("#tile-fraud")
+    expect(fraud.locator(".big")).to_have_text(re.compile(r"^1 waiting"), timeout=15_000)
+    expect(fraud).to_have_attribute("aria-label", re.compile("Fraud & security: 1 waiting"))
+    expect(wallboard.get_by_role("cell", name="Ana García")).to_be_visible()
+    wallboard.screenshot(path=SCREENSHOTS / "wallboard-waiting.png")
+
+    agent = open_page(browser, desk.url)
+    sign_in(agent, "/desk/", desk.ana)
+    agent.get_by_label("Available").check()
+    expect(agent.locator("#offer")).to_be_visible(timeout=15_000)
+    expect(agent.locator("#offer .countdown")).to_have_text(re.compile(r"\d+ s left to accept"))
+    agent.screenshot(path=SCREENSHOTS / "desk-offer.png")
+    expect(agent.get_by_role("button", name="Accept")).to_be_focused()
+    agent.keyboard.press("Enter")  # the offer took the focus: Enter accepts it
+
+    expect(agent.locator("#transcript li").first).to_contain_text(COMPLAINT, timeout=15_000)
+    expect(agent.locator("#about")).to_contain_text("mentions a chargeback")
+    agent.get_by_label("Reply").fill("Hi, I am refunding the second charge now.")
+    agent.get_by_role("button", name="Send").click()
+    expect(agent.locator('#transcript li[data-sender="agent"]')).to_contain_text(
+        "refunding the second charge", timeout=15_000
+    )
+    agent.screenshot(path=SCREENSHOTS / "desk-conversation.png")
+
+    expect(customer.locator('li[data-author="agent"]')).to_have_text(
+        "Hi, I am refunding the second charge now.", timeout=30_000
+    )
+    customer.screenshot(path=SCREENSHOTS / "chat-widget.png")
+    expect(fraud.locator(".big")).to_have_text(re.compile(r"^0 waiting"), timeout=15_000)
+    expect(wallboard.locator("#agents")).to_contain_text("Available")
+    wallboard.screenshot(path=SCREENSHOTS / "wallboard-answered.png")
+
+
+def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:
+    page = open_page(browser, desk.url, locale="es-ES")
+    page.goto("/desk/")
+    expect(page.get_by_role("button", name="Entrar")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    sign_in_spanish = page.get_by_label("Clave de API")
+    sign_in_spanish.fill(desk.supervisor)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("Esta página necesita una clave de agent.")
+    page.goto("/wallboard/")
+    page.get_by_label("Clave de API").fill(desk.supervisor)
+    page.keyboard.press("Enter")
+    expect(page.locator("#tile-general")).to_contain_text("Nivel de servicio (15 min)")
+    page.screenshot(path=SCREENSHOTS / "wallboard-es.png")
