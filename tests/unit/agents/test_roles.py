@@ -66,7 +66,7 @@ def api_routes() -> set[tuple[str, str]]:
         (method, route.path)
         for router in ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute)
+        if isinstance(route, APIRoute) and route.path.startswith("/v1/")
         for method in route.methods or ()
     }
 
