@@ -49,6 +49,19 @@ class Settings(BaseSettings):
         description="The demo tenant's admin API key in `omniroute run`; unset, one is "
         "generated and printed once.",
     )
+    bot_confidence: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="The built-in bot answers from its FAQ only above this match confidence "
+        "(0-1); below, it hands the conversation to a person.",
+    )
+    bot_max_turns: int = Field(
+        3,
+        ge=1,
+        description="Questions the built-in bot answers in a conversation before a person "
+        "takes over.",
+    )
     max_webhook_bytes: int = Field(
         1_048_576, ge=1024, description="Largest webhook body accepted (413 above)."
     )

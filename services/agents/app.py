@@ -3,7 +3,8 @@
 from fastapi import APIRouter, FastAPI
 
 from services.agents import metrics, readmodel
-from services.agents.api import configuration, conversations, desk, keys, pages, waits
+from services.agents.api import bot, configuration, conversations, desk, keys, pages, waits
+from services.agents.bot import worker
 from shared.runtime import Runtime, relay_outbox, service_app
 
 # The /v1/ API, one router per resource.
@@ -13,11 +14,12 @@ ROUTERS: list[APIRouter] = [
     desk.router,
     conversations.router,
     waits.router,
+    bot.router,
     pages.router,
 ]
 
 
-WORKERS = [readmodel.project, metrics.refresh]
+WORKERS = [readmodel.project, metrics.refresh, worker.converse]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -3,7 +3,8 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agents import configuration
-from shared.db.models import Tenant
+from services.agents.bot.demo_faq import DEMO_FAQ
+from shared.db.models import BotFaq, Tenant
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AgentUpserted,
@@ -11,6 +12,7 @@ from shared.events import (
     QueueUpserted,
     RoutingRule,
     RoutingRulesChanged,
+    utcnow,
 )
 
 _ALL_SKILLS = {"general": 3, "billing": 3, "fraud": 3}
@@ -58,5 +60,9 @@ async def ensure_demo_tenant(sessions: async_sessionmaker[AsyncSession], tenant:
         uow.session.add(Tenant(id=tenant, name="Demo desk"))
         for item in (*DEMO_QUEUES, *DEMO_AGENTS, DEMO_RULES):
             await configuration.save(uow, tenant, item)
+        now = utcnow()
+        uow.session.add_all(
+            BotFaq(tenant=tenant, updated_at=now, **entry.model_dump()) for entry in DEMO_FAQ
+        )
         await uow.commit()
         return True

@@ -2,7 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -198,3 +208,37 @@ class AppliedEvent(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str | None] = mapped_column(Text)  # the routing history's line (JSON)
+
+
+class BotFaq(Base):
+    """An entry of a tenant's FAQ, which the built-in bot answers from."""
+
+    __tablename__ = "bot_faq"
+
+    tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
+    faq_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BotThread(Base):
+    """A conversation the built-in bot holds, and what it said so far."""
+
+    __tablename__ = "bot_threads"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(63))
+    language: Mapped[str] = mapped_column(String(8))
+    angry: Mapped[bool] = mapped_column(Boolean)
+    turns: Mapped[int] = mapped_column(Integer)
+    awaiting_feedback: Mapped[bool] = mapped_column(Boolean)
+    transcript: Mapped[str] = mapped_column(Text)  # JSON list of {sender, text, at}
+
+
+class BotApplied(Base):
+    __tablename__ = "bot_applied"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

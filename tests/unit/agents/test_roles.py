@@ -37,6 +37,11 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/queues/{queue_id}"): EVERYONE,
     ("GET", "/v1/queues/{queue_id}/history"): EVERYONE,
     ("PUT", "/v1/queues/{queue_id}"): {ADMIN},
+    ("GET", "/v1/bot/faq"): READERS,
+    ("POST", "/v1/bot/faq"): {ADMIN},
+    ("GET", "/v1/bot/faq/{faq_id}"): READERS,
+    ("PUT", "/v1/bot/faq/{faq_id}"): {ADMIN},
+    ("DELETE", "/v1/bot/faq/{faq_id}"): {ADMIN},
     ("GET", "/v1/routing/rules"): READERS,
     ("PUT", "/v1/routing/rules"): {ADMIN},
     ("PUT", "/v1/agents/me/status"): {AGENT},
@@ -53,12 +58,20 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
 }
 BODIES = {
     "/v1/keys": {"role": "supervisor"},
+    "/v1/bot/faq": {"faq_id": "x", "language": "en", "question": "q?", "answer": "a."},
+    "/v1/bot/faq/{faq_id}": {"language": "en", "question": "q?", "answer": "a."},
     "/v1/agents/me/status": {"status": "away"},
     "/v1/conversations/{conversation_id}/messages": {"text": "hello"},
     "/v1/conversations/{conversation_id}/transfer": {"queue_id": "general"},
 }
 # Ana's own things; Ben's are what she must not reach.
-PARAMS = {"key_id": "nokey", "agent_id": "ana", "queue_id": "general", "offer_id": "c-ana.offer1"}
+PARAMS = {
+    "faq_id": "en-hours",
+    "key_id": "nokey",
+    "agent_id": "ana",
+    "queue_id": "general",
+    "offer_id": "c-ana.offer1",
+}
 
 
 def api_routes() -> set[tuple[str, str]]:

@@ -1,0 +1,82 @@
+"""A tenant's FAQ and the search over it: BM25 (the bm25s library) on accent- and
+case-free words, common function words left out.
+
+The confidence of a match is its BM25 score over the score the entry's own question
+would get: 1 when the customer asked it in the entry's words, near 0 when only a
+rare word is shared. Raw BM25 scores grow with the FAQ's size and wording; this ratio
+lets one threshold (OMNIROUTE_BOT_CONFIDENCE) serve every tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+import bm25s
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.agents.bot.dialogue import Match
+from shared.db.models import BotFaq
+from shared.language import ENGLISH, SPANISH, words
+
+STOPWORDS = (
+    ENGLISH
+    | SPANISH
+    | {"do", "does", "what", "your", "you", "are", "we", "our", "mi", "su", "sus", "tu"}
+)
+
+
+class FaqEntry(BaseModel):
+    faq_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
+    language: Literal["en", "es"]
+    question: str = Field(min_length=1, max_length=1000)
+    answer: str = Field(min_length=1, max_length=5000)
+
+
+_SUFFIXES = ("ing", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    """A light stemmer for both languages: 'opening' and 'open', 'hours' and 'hour',
+    'pedidos' and 'pedido' meet; short words stay as they are."""
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _terms(text: str) -> list[str]:
+    return [_stem(word) for word in words(text) if word not in STOPWORDS]
+
+
+def best_match(entries: Sequence[FaqEntry], question: str) -> Match | None:
+    asked = _terms(question)
+    # The question counts three times the answer: it says what the entry is about.
+    documents = [_terms(f"{e.question} {e.question} {e.question} {e.answer}") for e in entries]
+    if not asked or not any(documents):
+        return None
+    index = bm25s.BM25()
+    index.index(documents, show_progress=False)
+    scores = index.get_scores(asked)
+    best = int(scores.argmax())
+    if scores[best] <= 0:
+        return None
+    own = float(index.get_scores(_terms(entries[best].question))[best])
+    confidence = min(1.0, float(scores[best]) / own) if own > 0 else 0.0
+    return Match(entries[best].faq_id, entries[best].answer, confidence)
+
+
+async def entries_of(
+    sessions: async_sessionmaker[AsyncSession], tenant: str, language: str | None = None
+) -> list[FaqEntry]:
+    query = select(BotFaq).where(BotFaq.tenant == tenant).order_by(BotFaq.faq_id)
+    if language is not None:
+        query = query.where(BotFaq.language == language)
+    async with sessions() as session:
+        rows = (await session.scalars(query)).all()
+    return [
+        FaqEntry(faq_id=r.faq_id, language=r.language, question=r.question, answer=r.answer)
+        for r in rows
+    ]
