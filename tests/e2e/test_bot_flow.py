@@ -1,0 +1,129 @@
+"""The built-in bot in `omniroute run` (one process, LocalBus and SQLite), from the web
+chat: a simple question answered and resolved by the bot; another one it escalates,
+whose transcript the agent then reads at the desk."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from omniroute.embedded import create_app, prepare
+from services.agents.auth import Role, new_key, store_key
+from services.agents.bot import phrases
+from shared.config import Settings
+from shared.runtime import bootstrap
+from tests.asgi import serve
+
+
+@dataclass
+class Chat:
+    client: httpx.AsyncClient
+    boss: dict[str, str]
+    ana: dict[str, str]
+
+    async def visitor(self) -> tuple[str, dict[str, str]]:
+        session = (await self.client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
+        return session["session_id"], {"authorization": f"Bearer {session['token']}"}
+
+    async def says(self, session_id: str, visitor: dict[str, str], text: str) -> None:
+        sent = await self.client.post(
+            f"/chat/v1/sessions/{session_id}/messages", json={"text": text}, headers=visitor
+        )
+        assert sent.status_code == 202
+
+    async def transcript_until(
+        self, session_id: str, visitor: dict[str, str], lines: int
+    ) -> list[tuple[str, str]]:
+        seen: list[tuple[str, str]] = []
+        for _ in range(100):
+            page = await self.client.get(
+                f"/chat/v1/sessions/{session_id}/messages", headers=visitor
+            )
+            seen = [(m["author"], m["text"]) for m in page.json()["messages"]]
+            if len(seen) >= lines:
+                return seen
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the transcript stopped at {seen}")
+
+    async def conversation(self, session_id: str, state: str) -> Any:
+        for _ in range(100):
+            page = await self.client.get(
+                "/v1/conversations", params={"thread": session_id}, headers=self.boss
+            )
+            [found] = page.json()["items"]
+            if found["state"] == state:
+                detail = await self.client.get(
+                    f"/v1/conversations/{found['id']}", headers=self.boss
+                )
+                return detail.json()
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the conversation never became {state}: {found}")
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
+    settings = Settings(data_dir=tmp_path)
+    await prepare(settings)
+    runtime = bootstrap(settings, embedded=True)
+    boss, ana = new_key(), new_key()
+    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        yield Chat(client, {"authorization": f"Bearer {boss}"}, {"authorization": f"Bearer {ana}"})
+
+
+async def test_the_bot_answers_a_simple_question_and_the_customer_is_done(chat: Chat) -> None:
+    session_id, visitor = await chat.visitor()
+    await chat.says(session_id, visitor, "What are your opening hours?")
+    answered = await chat.transcript_until(session_id, visitor, 3)
+    await chat.says(session_id, visitor, "Yes, thanks!")
+    transcript = await chat.transcript_until(session_id, visitor, 5)
+    closed = await chat.conversation(session_id, "closed")
+
+    assert answered[1][0] == "bot" and "Monday to Friday from 9:00 to 18:00" in answered[1][1]
+    assert answered[2] == ("bot", phrases.ASK_FEEDBACK["en"])
+    assert transcript[3:] == [("customer", "Yes, thanks!"), ("bot", phrases.GLAD["en"])]
+    assert closed["complexity"]["route"] == "bot" and closed["agent_id"] is None
+    [closing] = [h for h in closed["history"] if h["type"] == "ConversationClosed"]
+    assert closing["detail"]["disposition"] == "resolved_by_bot"
+
+
+async def test_an_escalation_reaches_an_agent_with_the_bots_transcript(chat: Chat) -> None:
+    session_id, visitor = await chat.visitor()
+    await chat.says(session_id, visitor, "¿Cómo cambio la contraseña?")
+    await chat.transcript_until(session_id, visitor, 3)
+    await chat.says(session_id, visitor, "No, sigue sin funcionar")
+    handed = await chat.transcript_until(session_id, visitor, 5)
+    waiting = await chat.conversation(session_id, "waiting")
+
+    await chat.client.put("/v1/agents/me/status", json={"status": "available"}, headers=chat.ana)
+    [offer] = (
+        await chat.client.get("/v1/agents/me/offers", params={"wait": 10}, headers=chat.ana)
+    ).json()["items"]
+    accepted = await chat.client.post(f"/v1/offers/{offer['id']}/accept", headers=chat.ana)
+    seen_by_ana = accepted.json()
+
+    assert handed[-1] == ("bot", phrases.HANDOVER["es"])
+    [queued] = [h for h in waiting["history"] if h["type"] == "ConversationQueued"]
+    assert queued["detail"]["reason"] == "bot escalated: the answer did not help"
+    assert queued["detail"]["priority"] >= 1  # escalations wait ahead of new arrivals
+    assert accepted.status_code == 200
+    assert [(m["sender"], m["text"]) for m in seen_by_ana["messages"]][:2] == [
+        ("customer", "¿Cómo cambio la contraseña?"),
+        ("bot", seen_by_ana["messages"][1]["text"]),
+    ]
+    assert "Iniciar sesión" in seen_by_ana["messages"][1]["text"]
+    assert [m["sender"] for m in seen_by_ana["messages"]] == [
+        "customer",
+        "bot",
+        "bot",
+        "customer",
+        "bot",
+    ]
