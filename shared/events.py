@@ -261,6 +261,12 @@ class QueueUpserted(Payload):
     closed_message: str | None = Field(
         None, description="Auto-reply to a customer who writes while the queue is closed."
     )
+    surveys: tuple[Literal["csat", "nps"], ...] = Field(
+        (), description="Asked in this order after a conversation of this queue closes."
+    )
+    survey_channels: tuple[Channel, ...] = Field(
+        tuple(Channel), description="Channels whose customers get the surveys."
+    )
 
 
 class RoutingRule(Payload):
@@ -283,6 +289,9 @@ class RoutingRulesChanged(Payload):
     )
     max_missed_offers: int = Field(
         3, ge=1, description="Offers an agent may let expire in a row before being set away."
+    )
+    survey_window_s: int = Field(
+        86_400, ge=60, description="How long after a close a reply may still answer a survey."
     )
     reoffer_after_s: int = Field(
         60,
@@ -379,6 +388,13 @@ class ConversationClosed(Payload):
     closed_by: str | None = None
 
 
+class SurveySent(Payload):
+    """A survey question went to the customer after the conversation closed."""
+
+    conversation_id: str
+    survey: Literal["csat", "nps"]
+
+
 class ConversationAbandoned(Payload):
     conversation_id: str
     waited_s: float = Field(ge=0)
@@ -425,7 +441,7 @@ EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     ConversationCloseRequested: frozenset({AGENT_EVENTS}),
     BotEscalated: frozenset({AGENT_EVENTS}),
     BotResolved: frozenset({AGENT_EVENTS}),
-    SurveyAnswered: frozenset({AGENT_EVENTS}),
+    SurveyAnswered: frozenset({AGENT_EVENTS, ROUTING}),
     AgentUpserted: frozenset({CONFIG}),
     QueueUpserted: frozenset({CONFIG}),
     RoutingRulesChanged: frozenset({CONFIG}),
@@ -441,6 +457,7 @@ EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     TransferRefused: frozenset({ROUTING}),
     ConversationClosed: frozenset({ROUTING}),
     ConversationAbandoned: frozenset({ROUTING}),
+    SurveySent: frozenset({ROUTING}),
     DeliverMessage: frozenset({OUTBOUND}),
     DeadLettered: frozenset({DEAD_LETTER}),
 }

@@ -79,6 +79,7 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
         ),
         ev.ConversationClosed(conversation_id="c1", disposition="resolved", closed_by="ana"),
         ev.ConversationAbandoned(conversation_id="c1", waited_s=312.5),
+        ev.SurveySent(conversation_id="c1", survey="csat"),
         ev.DeliverMessage(
             conversation_id="c1",
             channel=ev.Channel.WHATSAPP,

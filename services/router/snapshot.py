@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, TypeAdapter
 
-from services.router.core.state import Agent, Conversation, TenantState
+from services.router.core.state import Agent, Conversation, Survey, TenantState
 from shared.events import QueueUpserted, RoutingRulesChanged
 
 
@@ -17,6 +17,7 @@ class Snapshot(BaseModel):
     conversations: list[Conversation]
     last_agent: dict[str, tuple[str, datetime]]
     contacts: dict[str, list[datetime]]
+    surveys: list[Survey] = []
 
 
 _SNAPSHOT = TypeAdapter(Snapshot)
@@ -31,6 +32,7 @@ def dump(state: TenantState) -> bytes:
             conversations=list(state.conversations.values()),
             last_agent=state.last_agent,
             contacts=state.contacts,
+            surveys=list(state.surveys.values()),
         )
     )
 
@@ -45,4 +47,5 @@ def load(tenant: str, raw: bytes) -> TenantState:
         conversations=snapshot.conversations,
         last_agent=snapshot.last_agent,
         contacts=snapshot.contacts,
+        surveys=snapshot.surveys,
     )

@@ -6,7 +6,7 @@ in the same transaction that stores it, and the router applies it as it comes.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
@@ -64,6 +64,8 @@ class QueueSpec(BaseModel):
     business_hours: tuple[OpeningHours, ...] = ()
     timezone: TimeZoneName = "UTC"
     closed_message: str | None = None
+    surveys: tuple[Literal["csat", "nps"], ...] = Field((), max_length=2)
+    survey_channels: tuple[Channel, ...] = tuple(Channel)
 
 
 class NewQueue(QueueSpec):

@@ -23,8 +23,17 @@ from services.router.core.selection import (
     omniroute_selection,
     sticky_agent,
 )
-from services.router.core.state import Agent, Conversation, Offer, Queue, Stage, TenantState
+from services.router.core.state import (
+    Agent,
+    Conversation,
+    Offer,
+    Queue,
+    Stage,
+    Survey,
+    TenantState,
+)
 from shared import events as ev
+from shared import surveys
 
 DEFAULT_RULES = ev.RoutingRulesChanged(default_queue_id="general")
 REPEAT_WINDOW = timedelta(hours=24)
@@ -58,6 +67,7 @@ class Router:
         if isinstance(event, Tick):
             state.rescan = True  # bullseye rings widen, queues open
             self._expire_offers(state, now, out)
+            _expire_surveys(state, now)
         else:
             self._apply(state, event, now, out)
         self._dispatch(state, now, out)
@@ -128,6 +138,8 @@ class Router:
         conversation = _thread_of(state, message)
         if conversation and message.provider_message_id in conversation.provider_message_ids:
             return  # a provider's retry of a message already routed
+        if conversation is None and _answers_survey(state, message, now, out):
+            return
         is_new = conversation is None
         if conversation is None:
             conversation = self._open(state, message, event_id, now, out)
@@ -661,6 +673,67 @@ def _close(
             closed_by=closed_by,
         ),
     )
+    queue = state.queues.get(conversation.queue_id or "")
+    # `is not None`: a Queue without waiting conversations is falsy.
+    if (
+        queue is not None
+        and queue.config.surveys
+        and conversation.channel in queue.config.survey_channels
+    ):
+        survey = Survey(conversation, queue.config.surveys, now)
+        key = (conversation.channel, conversation.thread_key)
+        state.surveys.pop(key, None)  # re-inserted at the end: the dict stays in time order
+        state.surveys[key] = survey
+        _ask(survey, out)
+
+
+def _ask(survey: Survey, out: list[Out]) -> None:
+    conversation, kind = survey.conversation, survey.pending[0]
+    out.append(_delivery(conversation, surveys.question(kind, conversation.language), "system"))
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.SurveySent(conversation_id=conversation.conversation_id, survey=kind),
+    )
+
+
+def _answers_survey(
+    state: TenantState, message: ev.MessageReceived, now: datetime, out: list[Out]
+) -> bool:
+    """Whether the message answered the survey sent on its thread. A message that gives
+    no score is the customer moving on: the survey is dropped and the message routed."""
+    key = (message.channel, message.thread_key)
+    survey = state.surveys.pop(key, None)
+    if survey is None:
+        return False
+    kind = survey.pending[0]
+    score = surveys.score(kind, message.text)
+    if score is None:
+        return False
+    conversation = survey.conversation
+    conversation.last_provider_message_id = message.provider_message_id
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.SurveyAnswered(conversation_id=conversation.conversation_id, survey=kind, score=score),
+    )
+    survey.pending, survey.asked_at = survey.pending[1:], now
+    if survey.pending:
+        state.surveys[key] = survey  # popped above: back at the end, in time order
+        _ask(survey, out)
+    else:
+        thanks = surveys.THANKS.get(conversation.language, surveys.THANKS["en"])
+        out.append(_delivery(conversation, thanks, "system"))
+    return True
+
+
+def _expire_surveys(state: TenantState, now: datetime) -> None:
+    window = timedelta(seconds=(state.rules or DEFAULT_RULES).survey_window_s)
+    while state.surveys:
+        key, survey = next(iter(state.surveys.items()))
+        if now - survey.asked_at < window:
+            return
+        del state.surveys[key]
 
 
 def _forget(state: TenantState, conversation: Conversation, stage: Stage) -> None:

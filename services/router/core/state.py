@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from shared.events import (
     RoutingRulesChanged,
     TranscriptLine,
 )
+from shared.surveys import Kind
 
 
 class Stage(StrEnum):
@@ -73,6 +74,15 @@ class Conversation:
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+
+@dataclass(slots=True)
+class Survey:
+    """Surveys still to be answered about a closed conversation (the next one was sent)."""
+
+    conversation: Conversation
+    pending: tuple[Kind, ...]
+    asked_at: datetime
 
 
 @dataclass(slots=True)
@@ -174,6 +184,9 @@ class TenantState:
     last_agent: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     # Customer id -> when each of the customer's recent conversations opened.
     contacts: dict[str, list[datetime]] = field(default_factory=dict)
+    # (channel, thread key) -> the survey sent after its last conversation closed, oldest
+    # first (the order they were sent in), so expiry looks only at the front.
+    surveys: dict[tuple[Channel, str], Survey] = field(default_factory=dict)
     # Offer id -> conversation id, for offers not yet accepted, declined or expired.
     offers: dict[str, str] = field(default_factory=dict)
     # Agents who take work and have room on some channel (an ordered set), and the same
@@ -220,6 +233,7 @@ class TenantState:
         conversations: list[Conversation],
         last_agent: dict[str, tuple[str, datetime]],
         contacts: dict[str, list[datetime]],
+        surveys: Sequence[Survey] = (),
     ) -> TenantState:
         """Rebuild a stored state, with the indexes derived from its conversations."""
         state = cls(
@@ -229,6 +243,7 @@ class TenantState:
             rules=rules,
             last_agent=last_agent,
             contacts=contacts,
+            surveys={(s.conversation.channel, s.conversation.thread_key): s for s in surveys},
         )
         for conversation in conversations:
             cid = conversation.conversation_id

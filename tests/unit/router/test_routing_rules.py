@@ -502,3 +502,47 @@ def test_a_status_that_arrives_before_the_agents_configuration_is_kept() -> None
     desk.customer_writes(COMPLEX)
     out = desk.send(ev.AgentUpserted(agent_id="ana", name="Ana", capacity={ev.Channel.CHAT: 1}))
     assert only(out, ev.OfferCreated).agent_id == "ana"
+
+
+def surveyed_desk() -> tuple[Desk, ev.OfferCreated]:
+    desk = desk_with("ana", surveys=("csat", "nps"))
+    offer = only(desk.customer_writes(COMPLEX, thread="t1"), ev.OfferCreated)
+    desk.accept(offer)
+    return desk, offer
+
+
+def test_after_a_close_the_surveys_are_asked_and_answered_on_the_same_thread() -> None:
+    desk, offer = surveyed_desk()
+    closed = desk.close(offer.conversation_id, "ana")
+    csat = desk.customer_writes("5 ⭐", thread="t1")
+    nps = desk.customer_writes("un 9", thread="t1")
+    later = desk.customer_writes("Hello again, another question", thread="t1")
+
+    assert only(closed, ev.SurveySent).survey == "csat"
+    assert only(closed, ev.DeliverMessage).text.startswith("How satisfied")
+    assert (only(csat, ev.SurveyAnswered).survey, only(csat, ev.SurveyAnswered).score) == (
+        "csat",
+        5,
+    )
+    assert only(csat, ev.SurveySent).survey == "nps"
+    assert (only(nps, ev.SurveyAnswered).survey, only(nps, ev.SurveyAnswered).score) == ("nps", 9)
+    assert only(nps, ev.DeliverMessage).text == "Thank you for your answer!"
+    assert not of(csat + nps, ev.ConversationOpened)
+    assert only(later, ev.ConversationOpened).thread_key == "t1"
+
+
+def test_a_reply_that_is_no_score_drops_the_survey_and_is_routed() -> None:
+    desk, offer = surveyed_desk()
+    desk.close(offer.conversation_id, "ana")
+    out = desk.customer_writes("My order never arrived either!", thread="t1")
+    assert not of(out, ev.SurveyAnswered)
+    assert only(out, ev.ConversationOpened).thread_key == "t1"
+
+
+def test_a_survey_expires_after_its_window() -> None:
+    desk, offer = surveyed_desk()
+    desk.close(offer.conversation_id, "ana")
+    desk.wait(86_400)
+    out = desk.customer_writes("5", thread="t1")
+    assert not of(out, ev.SurveyAnswered) and of(out, ev.ConversationOpened)
+    assert not desk.state.surveys
