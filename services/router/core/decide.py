@@ -116,7 +116,7 @@ class Router:
             case ev.AgentUpserted() as config:
                 _upsert_agent(state, config, now, out)
             case ev.QueueUpserted() as config:
-                if queue := state.queues.get(config.queue_id):
+                if (queue := state.queues.get(config.queue_id)) is not None:
                     queue.config = config
                 else:
                     state.queues[config.queue_id] = Queue(config)
