@@ -3,7 +3,16 @@
 from fastapi import APIRouter, FastAPI
 
 from services.agents import metrics, readmodel
-from services.agents.api import bot, configuration, conversations, desk, keys, pages, waits
+from services.agents.api import (
+    bot,
+    configuration,
+    conversations,
+    cx,
+    desk,
+    keys,
+    pages,
+    waits,
+)
 from services.agents.bot import worker
 from shared.runtime import Runtime, relay_outbox, service_app
 
@@ -15,6 +24,7 @@ ROUTERS: list[APIRouter] = [
     conversations.router,
     waits.router,
     bot.router,
+    cx.router,
     pages.router,
 ]
 

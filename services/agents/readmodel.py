@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents import metrics
 from shared.bus.consumer import consume
-from shared.db.models import AppliedEvent, ReadAgent, ReadConversation, ReadMessage, ReadOffer
+from shared.db.models import (
+    AppliedEvent,
+    ReadAgent,
+    ReadConversation,
+    ReadMessage,
+    ReadOffer,
+    ReadSurvey,
+)
 from shared.events import (
     ROUTING,
     AgentStatusChanged,
@@ -36,6 +43,9 @@ from shared.events import (
     OfferDeclined,
     OfferExpired,
     Payload,
+    Sender,
+    SurveyAnswered,
+    SurveySent,
     decode,
     new_event_id,
 )
@@ -63,7 +73,8 @@ async def rebuild(runtime: Runtime, *, progress: Callable[[int], None]) -> int:
     writes would interleave with the replay. A topic whose retention dropped old records
     rebuilds only what it still holds."""
     async with runtime.sessions() as session, session.begin():
-        for table in (AppliedEvent, ReadMessage, ReadOffer, ReadConversation, ReadAgent):
+        tables = (AppliedEvent, ReadMessage, ReadOffer, ReadConversation, ReadAgent, ReadSurvey)
+        for table in tables:
             await session.execute(delete(table))
     applied = 0
     # A group of its own reads from the start; the service's group then goes on from where
@@ -135,6 +146,12 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                 at=at,
             )
         )
+        row = await session.get(ReadConversation, data.conversation_id)
+        if row is not None and data.sender is not Sender.CUSTOMER:
+            row.first_response_at = row.first_response_at or at
+        return
+    if isinstance(data, SurveySent | SurveyAnswered):
+        await _survey(session, envelope.tenant, data, at)
         return
     if isinstance(data, OfferCreated):
         session.add(
@@ -168,7 +185,7 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
             complexity = data.model_dump(exclude={"conversation_id"}, mode="json")
             row.complexity = json.dumps(complexity)
         case HandedToBot():
-            row.state = "bot"
+            row.state, row.bot_handled = "bot", True
         case ConversationQueued():
             row.state, row.queue_id, row.agent_id = "waiting", data.queue_id, None
             row.priority, row.waiting_since = data.priority, at
@@ -186,11 +203,33 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
             row.agent_id = data.to_agent_id
         case ConversationClosed():
             row.state, row.ended_at, row.waiting_since = "closed", at, None
+            row.disposition = data.disposition
         case ConversationAbandoned():
             row.state, row.ended_at, row.waiting_since = "abandoned", at, None
             _observe_wait("abandoned", row, at)
         case _:
             pass  # a refused transfer changes nothing but the history
+
+
+async def _survey(
+    session: AsyncSession, tenant: str, data: SurveySent | SurveyAnswered, at: datetime
+) -> None:
+    survey = await session.get(ReadSurvey, (data.conversation_id, data.survey))
+    if isinstance(data, SurveySent):
+        if survey is None:
+            conversation = await session.get(ReadConversation, data.conversation_id)
+            session.add(
+                ReadSurvey(
+                    conversation_id=data.conversation_id,
+                    survey=data.survey,
+                    tenant=tenant,
+                    queue_id=conversation.queue_id if conversation else None,
+                    channel=conversation.channel if conversation else "",
+                    sent_at=at,
+                )
+            )
+    elif survey is not None and survey.score is None:  # one answer per conversation
+        survey.score, survey.answered_at = data.score, at
 
 
 def _observe_wait(outcome: str, row: ReadConversation, at: datetime) -> None:

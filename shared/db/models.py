@@ -11,6 +11,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -161,6 +162,25 @@ class ReadConversation(Base):
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # For the customer-experience summary.
+    bot_handled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    disposition: Mapped[str | None] = mapped_column(String(100))
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReadSurvey(Base):
+    """A survey sent after a close, and its answer once given."""
+
+    __tablename__ = "rm_surveys"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survey: Mapped[str] = mapped_column(String(8), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    queue_id: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    score: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ReadAgent(Base):

@@ -1,6 +1,7 @@
-"""The built-in bot in `omniroute run` (one process, LocalBus and SQLite), from the web
-chat: a simple question answered and resolved by the bot; another one it escalates,
-whose transcript the agent then reads at the desk."""
+"""The built-in bot and the surveys in `omniroute run` (one process, LocalBus and SQLite),
+from the web chat: a simple question answered and resolved by the bot; another one it
+escalates, whose transcript the agent then reads at the desk; a closed conversation's
+CSAT and NPS answers, and the day's customer-experience summary."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Chat:
     client: httpx.AsyncClient
     boss: dict[str, str]
     ana: dict[str, str]
+    admin: dict[str, str]
 
     async def visitor(self) -> tuple[str, dict[str, str]]:
         session = (await self.client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
@@ -71,12 +73,18 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
     settings = Settings(data_dir=tmp_path)
     await prepare(settings)
     runtime = bootstrap(settings, embedded=True)
-    boss, ana = new_key(), new_key()
+    boss, ana, admin = new_key(), new_key(), new_key()
     await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+    await store_key(runtime.sessions, key=admin, tenant="demo", role=Role.ADMIN)
     await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
-        yield Chat(client, {"authorization": f"Bearer {boss}"}, {"authorization": f"Bearer {ana}"})
+        yield Chat(
+            client,
+            {"authorization": f"Bearer {boss}"},
+            {"authorization": f"Bearer {ana}"},
+            {"authorization": f"Bearer {admin}"},
+        )
 
 
 async def test_the_bot_answers_a_simple_question_and_the_customer_is_done(chat: Chat) -> None:
@@ -127,3 +135,64 @@ async def test_an_escalation_reaches_an_agent_with_the_bots_transcript(chat: Cha
         "customer",
         "bot",
     ]
+
+
+async def test_surveys_after_a_close_and_the_days_summary(chat: Chat) -> None:
+    fraud = (await chat.client.get("/v1/queues/fraud", headers=chat.admin)).json()
+    spec = {k: fraud[k] for k in ("name", "required_skills", "priority", "service_level_target_s")}
+    surveyed = await chat.client.put(
+        "/v1/queues/fraud", json={**spec, "surveys": ["csat", "nps"]}, headers=chat.admin
+    )
+    assert surveyed.status_code == 200
+    await asyncio.sleep(0.5)  # the router applies configuration as it comes
+
+    bot_session, bot_visitor = await chat.visitor()
+    await chat.says(bot_session, bot_visitor, "What are your opening hours?")
+    await chat.transcript_until(bot_session, bot_visitor, 3)
+    await chat.says(bot_session, bot_visitor, "yes")
+    await chat.conversation(bot_session, "closed")
+
+    session_id, visitor = await chat.visitor()
+    await chat.says(session_id, visitor, "Someone used my card, this is fraud!!")
+    await chat.client.put("/v1/agents/me/status", json={"status": "available"}, headers=chat.ana)
+    [offer] = (
+        await chat.client.get("/v1/agents/me/offers", params={"wait": 10}, headers=chat.ana)
+    ).json()["items"]
+    cid = (await chat.client.post(f"/v1/offers/{offer['id']}/accept", headers=chat.ana)).json()[
+        "id"
+    ]
+    await chat.client.post(
+        f"/v1/conversations/{cid}/messages", json={"text": "Card blocked."}, headers=chat.ana
+    )
+    await chat.transcript_until(session_id, visitor, 2)
+    await chat.client.post(f"/v1/conversations/{cid}/close", json={}, headers=chat.ana)
+    asked = await chat.transcript_until(session_id, visitor, 3)
+    await chat.says(session_id, visitor, "5 ⭐")
+    await chat.transcript_until(session_id, visitor, 5)
+    await chat.says(session_id, visitor, "9")
+    transcript = await chat.transcript_until(session_id, visitor, 7)
+
+    summary: dict[str, Any] = {}
+    for _ in range(100):
+        summary = (await chat.client.get("/v1/cx/summary", headers=chat.boss)).json()
+        if summary["nps"]["promoters"]:
+            break
+        await asyncio.sleep(0.05)
+
+    assert asked[2][0] == "system" and asked[2][1].startswith("How satisfied")
+    assert transcript[4][1].startswith("How likely")
+    assert transcript[6] == ("system", "Thank you for your answer!")
+    assert summary["conversations"] == 2
+    assert summary["csat"] == {"score": 1.0, "answers": 1}
+    assert summary["nps"] == {
+        "score": 100.0,
+        "promoters": 1,
+        "passives": 0,
+        "detractors": 0,
+        "band": "world class",
+    }
+    assert summary["response_rate"] == 1.0
+    assert summary["bot_containment"] == {"rate": 1.0, "handled": 1, "resolved": 1}
+    assert summary["first_response_s"]["count"] == 2
+    assert summary["resolution_s"]["count"] == 2 and summary["resolution_s"]["p90"] > 0
+    assert "from" in summary

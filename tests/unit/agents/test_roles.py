@@ -42,6 +42,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/bot/faq/{faq_id}"): READERS,
     ("PUT", "/v1/bot/faq/{faq_id}"): {ADMIN},
     ("DELETE", "/v1/bot/faq/{faq_id}"): {ADMIN},
+    ("GET", "/v1/cx/summary"): READERS,
     ("GET", "/v1/routing/rules"): READERS,
     ("PUT", "/v1/routing/rules"): {ADMIN},
     ("PUT", "/v1/agents/me/status"): {AGENT},
