@@ -3,7 +3,7 @@
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 
 def _known_zone(name: str) -> str:
@@ -22,3 +22,5 @@ AgentId = str
 QueueId = str
 OfferId = str
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+# The id of something a desk names itself (agent, queue, FAQ entry): safe in a URL path.
+ItemId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]

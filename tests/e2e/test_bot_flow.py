@@ -19,7 +19,7 @@ from services.agents.auth import Role, new_key, store_key
 from services.agents.bot import phrases
 from shared.config import Settings
 from shared.runtime import bootstrap
-from tests.asgi import serve
+from tests.asgi import relayed, serve
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Chat:
         self, session_id: str, visitor: dict[str, str], lines: int
     ) -> list[tuple[str, str]]:
         seen: list[tuple[str, str]] = []
-        for _ in range(100):
+        for _ in range(400):  # several hops through the bus, each polled
             page = await self.client.get(
                 f"/chat/v1/sessions/{session_id}/messages", headers=visitor
             )
@@ -79,6 +79,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
     await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
+        await relayed(runtime)
         yield Chat(
             client,
             {"authorization": f"Bearer {boss}"},

@@ -14,7 +14,7 @@ from omniroute.embedded import create_app, prepare
 from services.agents.auth import Role, new_key, store_key
 from shared.config import Settings
 from shared.runtime import bootstrap
-from tests.asgi import serve
+from tests.asgi import relayed, serve
 
 
 async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
@@ -30,6 +30,7 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
 
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
+        await relayed(runtime)
         assert (
             await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
         ).status_code == 200

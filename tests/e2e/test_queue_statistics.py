@@ -18,7 +18,7 @@ from omniroute.embedded import create_app, prepare
 from services.agents.auth import Role, new_key, store_key
 from shared.config import Settings
 from shared.runtime import bootstrap
-from tests.asgi import serve
+from tests.asgi import relayed, serve
 
 CHARGEBACK = "I was charged twice for my order, this is a chargeback, refund it now!!"
 
@@ -61,6 +61,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
+        await relayed(runtime)
         yield Desk(client, {"authorization": f"Bearer {ana}"}, {"authorization": f"Bearer {boss}"})
 
 

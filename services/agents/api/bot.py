@@ -15,6 +15,7 @@ from services.agents.bot.faq import FaqEntry
 from shared.db.models import BotFaq
 from shared.events import utcnow
 from shared.runtime import Runtime, RuntimeDep
+from shared.types import ItemId
 
 router = APIRouter(prefix="/v1/bot", tags=["bot"])
 
@@ -73,7 +74,7 @@ async def read_faq(faq_id: str, principal: Reader, runtime: RuntimeDep) -> FaqEn
 
 
 @router.put("/faq/{faq_id}")
-async def put_faq(faq_id: str, spec: FaqSpec, principal: Admin, runtime: RuntimeDep) -> FaqEntry:
+async def put_faq(faq_id: ItemId, spec: FaqSpec, principal: Admin, runtime: RuntimeDep) -> FaqEntry:
     entry = FaqEntry(faq_id=faq_id, **spec.model_dump())
     await _save(runtime, principal.tenant, entry)
     return entry

@@ -26,14 +26,13 @@ from shared.events import (
     utcnow,
 )
 from shared.runtime import Runtime, RuntimeDep
-from shared.types import TimeZoneName
+from shared.types import ItemId, TimeZoneName
 
 router = APIRouter(prefix="/v1", tags=["configuration"])
 
 Reader = Annotated[Principal, Depends(allow(Role.SUPERVISOR, Role.ADMIN))]
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 HISTORY_MINUTES = int(HISTORY_WINDOW.total_seconds() // 60)
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class AgentSpec(BaseModel):
@@ -47,7 +46,7 @@ class AgentSpec(BaseModel):
 
 
 class NewAgent(AgentSpec):
-    agent_id: Id
+    agent_id: ItemId
 
 
 class QueueSpec(BaseModel):
@@ -69,7 +68,7 @@ class QueueSpec(BaseModel):
 
 
 class NewQueue(QueueSpec):
-    queue_id: Id
+    queue_id: ItemId
 
 
 async def _save(
@@ -130,7 +129,7 @@ async def read_agent(agent_id: str, principal: Reader, runtime: RuntimeDep) -> A
 
 @router.put("/agents/{agent_id}")
 async def put_agent(
-    agent_id: Id, spec: AgentSpec, principal: Admin, runtime: RuntimeDep
+    agent_id: ItemId, spec: AgentSpec, principal: Admin, runtime: RuntimeDep
 ) -> AgentUpserted:
     agent = AgentUpserted(agent_id=agent_id, **spec.model_dump())
     await _save(runtime, principal.tenant, agent)
@@ -203,7 +202,7 @@ async def queue_history(
 
 @router.put("/queues/{queue_id}")
 async def put_queue(
-    queue_id: Id, spec: QueueSpec, principal: Admin, runtime: RuntimeDep
+    queue_id: ItemId, spec: QueueSpec, principal: Admin, runtime: RuntimeDep
 ) -> QueueUpserted:
     queue = QueueUpserted(queue_id=queue_id, **spec.model_dump())
     await _save(runtime, principal.tenant, queue)

@@ -10,7 +10,7 @@ lets one threshold (OMNIROUTE_BOT_CONFIDENCE) serve every tenant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Literal
 
 import bm25s
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.agents.bot.dialogue import Match
 from shared.db.models import BotFaq
 from shared.language import ENGLISH, SPANISH, words
+from shared.types import ItemId
 
 STOPWORDS = (
     ENGLISH
@@ -29,7 +30,7 @@ STOPWORDS = (
 
 
 class FaqEntry(BaseModel):
-    faq_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
+    faq_id: ItemId
     language: Literal["en", "es"]
     question: str = Field(min_length=1, max_length=1000)
     answer: str = Field(min_length=1, max_length=5000)
