@@ -29,7 +29,7 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
-WORKERS = [readmodel.project, metrics.refresh, worker.converse]
+WORKERS = [readmodel.project, metrics.refresh, worker.converse, worker.deadlines]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

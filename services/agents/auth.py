@@ -26,6 +26,7 @@ class Role(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    BOT = "bot"  # an external bot: answers the conversations it holds, nothing else
 
 
 @dataclass(frozen=True)

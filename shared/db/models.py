@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -255,6 +256,19 @@ class BotThread(Base):
     turns: Mapped[int] = mapped_column(Integer)
     awaiting_feedback: Mapped[bool] = mapped_column(Boolean)
     transcript: Mapped[str] = mapped_column(Text)  # JSON list of {sender, text, at}
+    # An external bot must have answered by then, or a person takes over.
+    answer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BotWebhook(Base):
+    """A tenant's external bot: where omniroute posts conversation events, signed."""
+
+    __tablename__ = "bot_webhooks"
+
+    tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    timeout_s: Mapped[float] = mapped_column(Float)
 
 
 class BotApplied(Base):

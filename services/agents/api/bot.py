@@ -1,24 +1,28 @@
-"""/v1/bot/faq: the FAQ the built-in bot answers from (admins write, supervisors read).
-A change is live for the next customer question: the bot reads the FAQ as it answers."""
+"""/v1/bot/: the FAQ the built-in bot answers from (admins write, supervisors read; live
+for the next question), a tenant's external bot (admins), and the external bot's
+answers (its `bot` key): reply, escalate, resolve."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 
 from services.agents.api.page import Page
 from services.agents.auth import Admin, Principal, Role, allow
+from services.agents.bot import worker
 from services.agents.bot.faq import FaqEntry
-from shared.db.models import BotFaq
-from shared.events import utcnow
+from shared.db.models import BotFaq, BotThread, BotWebhook
+from shared.db.unit_of_work import UnitOfWork
+from shared.events import BotResolved, ReplySent, Sender, utcnow
 from shared.runtime import Runtime, RuntimeDep
 from shared.types import ItemId
 
 router = APIRouter(prefix="/v1/bot", tags=["bot"])
 
+BotKey = Annotated[Principal, Depends(allow(Role.BOT))]
 Reader = Annotated[Principal, Depends(allow(Role.SUPERVISOR, Role.ADMIN))]
 
 
@@ -88,3 +92,108 @@ async def delete_faq(faq_id: str, principal: Admin, runtime: RuntimeDep) -> Resp
             raise HTTPException(404, f"no FAQ entry {faq_id!r}")
         await session.delete(row)
     return Response(status_code=204)
+
+
+class WebhookSpec(BaseModel):
+    url: HttpUrl
+    secret: str = Field(min_length=16, max_length=200, description="Signs every post.")
+    timeout_s: float = Field(10, gt=0, le=60, description="Time the bot has to answer.")
+
+
+class WebhookView(BaseModel):
+    url: str
+    timeout_s: float
+
+
+@router.put("/webhook")
+async def put_webhook(spec: WebhookSpec, principal: Admin, runtime: RuntimeDep) -> WebhookView:
+    """The tenant's external bot, which then answers instead of the built-in one."""
+    async with runtime.sessions() as session, session.begin():
+        row = await session.get(BotWebhook, principal.tenant)
+        if row is None:
+            session.add(
+                BotWebhook(
+                    tenant=principal.tenant,
+                    url=str(spec.url),
+                    secret=spec.secret,
+                    timeout_s=spec.timeout_s,
+                )
+            )
+        else:
+            row.url, row.secret, row.timeout_s = str(spec.url), spec.secret, spec.timeout_s
+    return WebhookView(url=str(spec.url), timeout_s=spec.timeout_s)
+
+
+@router.get("/webhook")
+async def read_webhook(principal: Admin, runtime: RuntimeDep) -> WebhookView:
+    async with runtime.sessions() as session:
+        row = await session.get(BotWebhook, principal.tenant)
+    if row is None:
+        raise HTTPException(404, "no external bot: the built-in bot answers")
+    return WebhookView(url=row.url, timeout_s=row.timeout_s)
+
+
+@router.delete("/webhook", status_code=204)
+async def delete_webhook(principal: Admin, runtime: RuntimeDep) -> Response:
+    async with runtime.sessions() as session, session.begin():
+        row = await session.get(BotWebhook, principal.tenant)
+        if row is not None:
+            await session.delete(row)
+    return Response(status_code=204)
+
+
+class BotReply(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class BotEscalation(BaseModel):
+    reason: str = Field("the bot escalated", min_length=1, max_length=500)
+
+
+async def _held(uow: UnitOfWork, principal: Principal, conversation_id: str) -> BotThread:
+    thread = await uow.session.get(BotThread, conversation_id)
+    if thread is None or thread.tenant != principal.tenant:
+        raise HTTPException(404, "no conversation the bot holds")
+    return thread
+
+
+@router.post("/conversations/{conversation_id}/reply", status_code=202)
+async def bot_reply(
+    conversation_id: str, reply: BotReply, principal: BotKey, runtime: RuntimeDep
+) -> dict[str, str]:
+    """The external bot's answer, delivered on the customer's channel."""
+    async with UnitOfWork(runtime.sessions) as uow:
+        thread = await _held(uow, principal, conversation_id)
+        worker.add_line(thread, Sender.BOT, reply.text, utcnow())
+        thread.answer_due = None
+        command = ReplySent(conversation_id=conversation_id, sender=Sender.BOT, text=reply.text)
+        worker.emit(uow, principal.tenant, conversation_id, [command], causation=None)
+        await uow.commit()
+    return {"status": "sent"}
+
+
+@router.post("/conversations/{conversation_id}/escalate", status_code=202)
+async def bot_escalate(
+    conversation_id: str, escalation: BotEscalation, principal: BotKey, runtime: RuntimeDep
+) -> dict[str, str]:
+    """Hand the conversation to a person, with the transcript so far."""
+    async with UnitOfWork(runtime.sessions) as uow:
+        thread = await _held(uow, principal, conversation_id)
+        commands = await worker.hand_over(uow.session, thread, escalation.reason)
+        worker.emit(uow, principal.tenant, conversation_id, commands, causation=None)
+        await uow.commit()
+    return {"status": "escalated"}
+
+
+@router.post("/conversations/{conversation_id}/resolve", status_code=202)
+async def bot_resolve(
+    conversation_id: str, principal: BotKey, runtime: RuntimeDep
+) -> dict[str, str]:
+    """The customer is done: the conversation closes as resolved by the bot."""
+    async with UnitOfWork(runtime.sessions) as uow:
+        thread = await _held(uow, principal, conversation_id)
+        await uow.session.delete(thread)
+        command = BotResolved(conversation_id=conversation_id)
+        worker.emit(uow, principal.tenant, conversation_id, [command], causation=None)
+        await uow.commit()
+    return {"status": "resolved"}

@@ -1,24 +1,27 @@
-"""The built-in bot at work: it follows cc.routing.v1 and talks through the router.
+"""The bot at work: it follows cc.routing.v1 and talks through the router.
 
-It takes a conversation when the router scores it for the bot, answers each customer
-message (services/agents/bot/dialogue.py), and sends its replies, escalations and
-resolutions as commands on cc.agent-events.v1, like an agent's desk. Each routing event
-is acted on once: its id is stored in the transaction that queues the commands.
+It takes a conversation when the router scores it for the bot and answers each
+customer message: with the built-in FAQ bot (services/agents/bot/dialogue.py), or, for
+a tenant with an external bot, by posting the message to it (external.py) and waiting
+for its answer through the API. Replies, escalations and resolutions go out as commands
+on cc.agent-events.v1, like an agent's desk. Each routing event is acted on once: its
+id is stored in the transaction that queues the commands.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agents.bot import dialogue
+from services.agents.bot import dialogue, external
 from services.agents.bot.faq import FaqEntry, best_match
 from shared.bus.consumer import consume
 from shared.config import Settings
-from shared.db.models import BotApplied, BotFaq, BotThread
+from shared.db.models import BotApplied, BotFaq, BotThread, BotWebhook
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AGENT_EVENTS,
@@ -35,10 +38,21 @@ from shared.events import (
     ReplySent,
     Sender,
     TranscriptLine,
+    utcnow,
 )
 from shared.runtime import Runtime
+from shared.stopping import sleep_unless
 
 GROUP = "agents-bot"
+DEADLINE_CHECK_S = 1.0
+
+
+@dataclass(frozen=True)
+class Post:
+    """A customer message for the tenant's external bot, posted after the commit."""
+
+    webhook: external.Webhook
+    payload: dict[str, object]
 
 
 async def converse(runtime: Runtime) -> None:
@@ -49,23 +63,55 @@ async def converse(runtime: Runtime) -> None:
             if await uow.session.get(BotApplied, envelope.id) is not None:
                 return
             uow.session.add(BotApplied(event_id=envelope.id, at=envelope.at))
-            for command in await act(uow.session, runtime.settings, envelope):
-                uow.emit(
-                    AGENT_EVENTS,
-                    Envelope.wrap(
-                        command,
-                        tenant=envelope.tenant,
-                        key=envelope.key,
-                        causation=envelope.id,
-                    ),
-                )
+            commands, post = await act(uow.session, runtime.settings, envelope)
+            emit(uow, envelope.tenant, envelope.key, commands, causation=envelope.id)
             await uow.commit()
+        if post is not None:
+            failure = await external.deliver(post.webhook, post.payload)
+            if failure is not None:
+                cid = envelope.key
+                await hand_over_now(runtime, cid, f"the external bot failed: {failure}")
 
     await consume(runtime.bus, [ROUTING], GROUP, handle, stop=runtime.stop)
 
 
-async def act(session: AsyncSession, settings: Settings, envelope: Envelope) -> list[Payload]:
-    """What the bot does about one routing event: the commands to send."""
+async def deadlines(runtime: Runtime) -> None:
+    """Worker: an external bot that does not answer in time hands over to a person."""
+    while not runtime.stop.is_set():
+        async with runtime.sessions() as session:
+            late = (
+                await session.scalars(
+                    select(BotThread.conversation_id).where(BotThread.answer_due <= utcnow())
+                )
+            ).all()
+        for cid in late:
+            await hand_over_now(runtime, cid, "the external bot did not answer in time")
+        await sleep_unless(runtime.stop, DEADLINE_CHECK_S)
+
+
+def emit(
+    uow: UnitOfWork, tenant: str, key: str, commands: list[Payload], causation: str | None
+) -> None:
+    for command in commands:
+        uow.emit(AGENT_EVENTS, Envelope.wrap(command, tenant=tenant, key=key, causation=causation))
+
+
+async def hand_over_now(runtime: Runtime, conversation_id: str, reason: str) -> None:
+    """Escalate a conversation the bot still holds (nothing, if it no longer does)."""
+    async with UnitOfWork(runtime.sessions) as uow:
+        thread = await uow.session.get(BotThread, conversation_id)
+        if thread is None:
+            return
+        commands = await hand_over(uow.session, thread, reason)
+        emit(uow, thread.tenant, conversation_id, commands, causation=None)
+        await uow.commit()
+
+
+async def act(
+    session: AsyncSession, settings: Settings, envelope: Envelope
+) -> tuple[list[Payload], Post | None]:
+    """What the bot does about one routing event: the commands to send, and a message to
+    post to the tenant's external bot."""
     match envelope.data:
         case ComplexityScored(route="bot") as scored:
             session.add(
@@ -81,15 +127,41 @@ async def act(session: AsyncSession, settings: Settings, envelope: Envelope) -> 
             )
         case MessageAppended(sender=Sender.CUSTOMER) as message:
             thread = await session.get(BotThread, message.conversation_id)
-            if thread is not None:
-                return await _answer(session, settings, thread, message.text, envelope.at)
+            if thread is None:
+                return [], None
+            add_line(thread, Sender.CUSTOMER, message.text, envelope.at)
+            webhook = await session.get(BotWebhook, thread.tenant)
+            if webhook is None:
+                return await _answer(session, settings, thread, message.text, envelope.at), None
+            thread.answer_due = envelope.at + timedelta(seconds=webhook.timeout_s)
+            payload = external.message_event(thread, message, envelope.at)
+            return [], Post(
+                external.Webhook(webhook.url, webhook.secret, webhook.timeout_s), payload
+            )
         case ConversationQueued() | ConversationClosed() | ConversationAbandoned():
             # A person (or nobody) has it now.
             if thread := await session.get(BotThread, envelope.data.conversation_id):
                 await session.delete(thread)
         case _:
             pass
-    return []
+    return [], None
+
+
+def add_line(thread: BotThread, sender: Sender, text: str, at: datetime) -> None:
+    lines = json.loads(thread.transcript)
+    lines.append(TranscriptLine(sender=sender, text=text, at=at).model_dump(mode="json"))
+    thread.transcript = json.dumps(lines)
+
+
+async def hand_over(session: AsyncSession, thread: BotThread, reason: str) -> list[Payload]:
+    """Escalate with the transcript; the bot lets go of the conversation."""
+    transcript = tuple(
+        TranscriptLine.model_validate(line) for line in json.loads(thread.transcript)
+    )
+    await session.delete(thread)
+    return [
+        BotEscalated(conversation_id=thread.conversation_id, reason=reason, transcript=transcript)
+    ]
 
 
 async def _answer(
@@ -111,21 +183,14 @@ async def _answer(
         max_turns=settings.bot_max_turns,
     )
     cid = thread.conversation_id
-    lines = [TranscriptLine.model_validate(line) for line in json.loads(thread.transcript)]
-    lines.append(TranscriptLine(sender=Sender.CUSTOMER, text=text, at=at))
     commands: list[Payload] = []
     for reply in step.replies:
         commands.append(ReplySent(conversation_id=cid, sender=Sender.BOT, text=reply))
-        lines.append(TranscriptLine(sender=Sender.BOT, text=reply, at=at))
+        add_line(thread, Sender.BOT, reply, at)
     if step.escalate is not None:
-        commands.append(
-            BotEscalated(conversation_id=cid, reason=step.escalate, transcript=tuple(lines))
-        )
-    elif step.resolved:
-        commands.append(BotResolved(conversation_id=cid))
-    if step.escalate is not None or step.resolved:
+        return commands + await hand_over(session, thread, step.escalate)
+    if step.resolved:
         await session.delete(thread)
-    else:
-        thread.turns, thread.awaiting_feedback = step.thread.turns, step.thread.awaiting_feedback
-        thread.transcript = json.dumps([line.model_dump(mode="json") for line in lines])
+        return [*commands, BotResolved(conversation_id=cid)]
+    thread.turns, thread.awaiting_feedback = step.thread.turns, step.thread.awaiting_feedback
     return commands

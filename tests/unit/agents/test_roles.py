@@ -18,7 +18,7 @@ from shared import events as ev
 from shared.db.unit_of_work import UnitOfWork
 from tests.unit.agents.conftest import Desk
 
-AGENT, SUPERVISOR, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.ADMIN
+AGENT, SUPERVISOR, ADMIN, BOT = Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.BOT
 EVERYONE = {AGENT, SUPERVISOR, ADMIN}
 READERS = {SUPERVISOR, ADMIN}
 
@@ -42,6 +42,12 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/bot/faq/{faq_id}"): READERS,
     ("PUT", "/v1/bot/faq/{faq_id}"): {ADMIN},
     ("DELETE", "/v1/bot/faq/{faq_id}"): {ADMIN},
+    ("PUT", "/v1/bot/webhook"): {ADMIN},
+    ("GET", "/v1/bot/webhook"): {ADMIN},
+    ("DELETE", "/v1/bot/webhook"): {ADMIN},
+    ("POST", "/v1/bot/conversations/{conversation_id}/reply"): {BOT},
+    ("POST", "/v1/bot/conversations/{conversation_id}/escalate"): {BOT},
+    ("POST", "/v1/bot/conversations/{conversation_id}/resolve"): {BOT},
     ("GET", "/v1/cx/summary"): READERS,
     ("GET", "/v1/routing/rules"): READERS,
     ("PUT", "/v1/routing/rules"): {ADMIN},
@@ -64,6 +70,8 @@ BODIES = {
     "/v1/agents/me/status": {"status": "away"},
     "/v1/conversations/{conversation_id}/messages": {"text": "hello"},
     "/v1/conversations/{conversation_id}/transfer": {"queue_id": "general"},
+    "/v1/bot/webhook": {"url": "http://127.0.0.1:9/bot", "secret": "0123456789abcdef"},
+    "/v1/bot/conversations/{conversation_id}/reply": {"text": "hello"},
 }
 # Ana's own things; Ben's are what she must not reach.
 PARAMS = {
