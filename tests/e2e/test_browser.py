@@ -96,6 +96,7 @@ def test_a_chat_reaches_the_desk_and_the_wallboard_follows(browser: Browser, des
     expect(fraud.locator(".big")).to_have_text(re.compile(r"^1 waiting"), timeout=15_000)
     expect(fraud).to_have_attribute("aria-label", re.compile("Fraud & security: 1 waiting"))
     expect(wallboard.get_by_role("cell", name="Ana García")).to_be_visible()
+    expect(wallboard.locator("#csat")).to_have_text("—")  # no survey answered yet today
     wallboard.screenshot(path=SCREENSHOTS / "wallboard-waiting.png")
 
     agent = open_page(browser, desk.url)

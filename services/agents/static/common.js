@@ -24,6 +24,8 @@ var omni = (function () {
       "red": "Red after (s of longest wait)", "save": "Save", "name": "Name", "load": "Load", "occupancy": "Occupancy",
       "tile.label": "{queue}: {waiting} waiting, longest {longest}, service level {sl}, state {level}",
       "level.ok": "normal", "level.amber": "amber", "level.red": "red", "today": "Today",
+      "containment": "Bot containment", "band.needs work": "needs work", "band.good": "good",
+      "band.excellent": "excellent", "band.world class": "world class",
     },
     es: {
       "key": "Clave de API", "signin": "Entrar", "signout": "Salir",
@@ -45,6 +47,8 @@ var omni = (function () {
       "red": "Rojo tras (s de espera más larga)", "save": "Guardar", "name": "Nombre", "load": "Carga", "occupancy": "Ocupación",
       "tile.label": "{queue}: {waiting} en espera, la más larga {longest}, nivel de servicio {sl}, estado {level}",
       "level.ok": "normal", "level.amber": "ámbar", "level.red": "rojo", "today": "Hoy",
+      "containment": "Resueltas por el bot", "band.needs work": "a mejorar", "band.good": "bueno",
+      "band.excellent": "excelente", "band.world class": "de primera",
     },
   };
   var lang = spanish ? "es" : "en";

@@ -41,7 +41,17 @@
     return Promise.all([
       api("GET", "/v1/queues").then(function (page) { page.items.forEach(tile); }),
       api("GET", "/v1/agents").then(agents),
+      api("GET", "/v1/cx/summary").then(today),
     ]);
+  }
+
+  // The day's CSAT and NPS (with the number of answers) and the bot's containment.
+  function today(summary) {
+    var csat = summary.csat, nps = summary.nps, bot = summary.bot_containment;
+    el("csat").textContent = csat.score === null ? "—" : omni.percent(csat.score) + " (" + csat.answers + ")";
+    el("nps").textContent = nps.score === null ? "—" :
+      Math.round(nps.score) + " · " + t("band." + nps.band) + " (" + (nps.promoters + nps.passives + nps.detractors) + ")";
+    el("containment").textContent = bot.rate === null ? "—" : omni.percent(bot.rate) + " (" + bot.handled + ")";
   }
 
   function agents(page) {
