@@ -38,12 +38,19 @@ async def fake_provider() -> AsyncIterator[FakeProvider]:
         status, headers = fake.replies.pop(0) if fake.replies else (200, {})
         return JSONResponse({"ok": status == 200}, status_code=status, headers=headers)
 
+    async with on_port(app, port):
+        yield fake
+
+
+@contextlib.asynccontextmanager
+async def on_port(app: FastAPI, port: int) -> AsyncIterator[None]:
+    """Serve the app over real HTTP on 127.0.0.1:port while the block runs."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
     try:
-        yield fake
+        yield
     finally:
         server.should_exit = True
         await task

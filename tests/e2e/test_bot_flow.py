@@ -14,12 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from omniroute.embedded import create_app, prepare
-from services.agents.auth import Role, new_key, store_key
+from services.agents.auth import Role
 from services.agents.bot import phrases
-from shared.config import Settings
-from shared.runtime import bootstrap
-from tests.asgi import relayed, serve
+from tests.e2e.embedded import conversation_of_thread, demo_desk
 
 
 @dataclass
@@ -54,38 +51,18 @@ class Chat:
         raise AssertionError(f"the transcript stopped at {seen}")
 
     async def conversation(self, session_id: str, state: str) -> Any:
-        for _ in range(100):
-            page = await self.client.get(
-                "/v1/conversations", params={"thread": session_id}, headers=self.boss
-            )
-            [found] = page.json()["items"]
-            if found["state"] == state:
-                detail = await self.client.get(
-                    f"/v1/conversations/{found['id']}", headers=self.boss
-                )
-                return detail.json()
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the conversation never became {state}: {found}")
+        return await conversation_of_thread(self.client, self.boss, session_id, state)
 
 
 @pytest.fixture
 async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
-    settings = Settings(data_dir=tmp_path)
-    await prepare(settings)
-    runtime = bootstrap(settings, embedded=True)
-    boss, ana, admin = new_key(), new_key(), new_key()
-    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
-    await store_key(runtime.sessions, key=admin, tenant="demo", role=Role.ADMIN)
-    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
-    async with serve(create_app(runtime)) as client:
-        await runtime.connected.wait()
-        await relayed(runtime)
-        yield Chat(
-            client,
-            {"authorization": f"Bearer {boss}"},
-            {"authorization": f"Bearer {ana}"},
-            {"authorization": f"Bearer {admin}"},
-        )
+    roles = {
+        "boss": (Role.SUPERVISOR, None),
+        "ana": (Role.AGENT, "ana"),
+        "admin": (Role.ADMIN, None),
+    }
+    async with demo_desk(tmp_path, roles) as (client, keys):
+        yield Chat(client, keys["boss"], keys["ana"], keys["admin"])
 
 
 async def test_the_bot_answers_a_simple_question_and_the_customer_is_done(chat: Chat) -> None:

@@ -17,14 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from omniroute.embedded import create_app, prepare
-from services.agents.auth import Role, new_key, store_key
-from shared.config import Settings
-from shared.runtime import bootstrap
-from tests.asgi import relayed, serve
+from services.agents.auth import Role
+from tests.e2e.embedded import conversation_of_thread, demo_desk
+from tests.fake_providers import on_port
 from tests.processes import free_port
 
 SECRET = "a-secret-of-the-bots-own"
@@ -81,15 +78,8 @@ async def bot_server(bot: Bot) -> AsyncIterator[Bot]:
 
     port = free_port()
     bot.url = f"http://127.0.0.1:{port}/bot"
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.01)
-    try:
+    async with on_port(app, port):
         yield bot
-    finally:
-        server.should_exit = True
-        await serving
 
 
 @dataclass
@@ -110,36 +100,19 @@ class Desk:
         assert (await self.client.post(path, json={"text": text}, headers=visitor)).is_success
 
     async def conversation(self, session_id: str, state: str) -> Any:
-        found: Any = None
-        for _ in range(300):
-            page = await self.client.get(
-                "/v1/conversations", params={"thread": session_id}, headers=self.boss
-            )
-            [found] = page.json()["items"] or [None]
-            if found and found["state"] == state:
-                return (
-                    await self.client.get(f"/v1/conversations/{found['id']}", headers=self.boss)
-                ).json()
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"never {state}: {found}")
+        return await conversation_of_thread(self.client, self.boss, session_id, state)
 
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    settings = Settings(data_dir=tmp_path)
-    await prepare(settings)
-    runtime = bootstrap(settings, embedded=True)
-    admin, boss, bot_key = new_key(), new_key(), new_key()
-    await store_key(runtime.sessions, key=admin, tenant="demo", role=Role.ADMIN)
-    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
-    await store_key(runtime.sessions, key=bot_key, tenant="demo", role=Role.BOT)
-    async with serve(create_app(runtime)) as client, bot_server(Bot(client, bot_key)) as bot:
-        await runtime.connected.wait()
-        await relayed(runtime)
-        admin_key = {"authorization": f"Bearer {admin}"}
-        webhook = {"url": bot.url, "secret": SECRET, "timeout_s": 1.5}
-        assert (await client.put("/v1/bot/webhook", json=webhook, headers=admin_key)).is_success
-        yield Desk(client, admin_key, {"authorization": f"Bearer {boss}"}, bot)
+    roles = {"admin": (Role.ADMIN, None), "boss": (Role.SUPERVISOR, None), "bot": (Role.BOT, None)}
+    async with demo_desk(tmp_path, roles) as (client, keys):
+        bot_key = keys["bot"]["authorization"].removeprefix("Bearer ")
+        async with bot_server(Bot(client, bot_key)) as bot:
+            webhook = {"url": bot.url, "secret": SECRET, "timeout_s": 1.5}
+            put = await client.put("/v1/bot/webhook", json=webhook, headers=keys["admin"])
+            assert put.is_success
+            yield Desk(client, keys["admin"], keys["boss"], bot)
 
 
 async def test_the_external_bot_answers_and_resolves_through_the_api(desk: Desk) -> None:

@@ -14,11 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from omniroute.embedded import create_app, prepare
-from services.agents.auth import Role, new_key, store_key
-from shared.config import Settings
-from shared.runtime import bootstrap
-from tests.asgi import relayed, serve
+from services.agents.auth import Role
+from tests.e2e.embedded import demo_desk
 
 CHARGEBACK = "I was charged twice for my order, this is a chargeback, refund it now!!"
 
@@ -53,16 +50,9 @@ class Desk:
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    settings = Settings(data_dir=tmp_path)
-    await prepare(settings)
-    runtime = bootstrap(settings, embedded=True)
-    ana, boss = new_key(), new_key()
-    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
-    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
-    async with serve(create_app(runtime)) as client:
-        await runtime.connected.wait()
-        await relayed(runtime)
-        yield Desk(client, {"authorization": f"Bearer {ana}"}, {"authorization": f"Bearer {boss}"})
+    roles = {"ana": (Role.AGENT, "ana"), "boss": (Role.SUPERVISOR, None)}
+    async with demo_desk(tmp_path, roles) as (client, keys):
+        yield Desk(client, keys["ana"], keys["boss"])
 
 
 async def test_waiting_answered_and_transferred_as_a_supervisor_sees_it(desk: Desk) -> None:
