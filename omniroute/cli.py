@@ -98,7 +98,8 @@ def _run_embedded(settings: Settings) -> int:
                 if prepared.admin_key
                 else []
             ),
-            f"  browser:  {base}/docs",
+            f"  browser:  {base}/docs (API), {base}/desk/ (agents), {base}/wallboard/",
+            f"            {base}/chat/demo (a customer's web chat)",
             f"  curl:     curl -s {base}/readyz",
             "  stop:     Ctrl-C",
             "",
