@@ -46,3 +46,23 @@ def wait_behind(ahead: int, agents: int, handle_s: float) -> float:
     """Expected wait of an arrival that finds every agent busy and `ahead` waiting:
     it is answered after ahead + 1 departures, which come at rate agents / handle_s."""
     return (ahead + 1) * handle_s / agents
+
+
+def erlang_a(
+    arrivals_per_s: float, handle_s: float, patience_s: float, agents: int
+) -> tuple[float, float, float]:
+    """Erlang A (M/M/c+M, Palm's model with impatient customers): the share that waits,
+    the mean wait of all arrivals, and the share that abandons.
+
+    From the birth-death chain itself (arrivals at rate λ; n customers leave at rate
+    μ·min(n, c) + θ·max(n − c, 0)), truncated where the tail no longer counts."""
+    mu, theta = 1 / handle_s, 1 / patience_s
+    weights, weight, n = [1.0], 1.0, 0
+    while weight > 1e-16 * sum(weights) or n < agents:
+        n += 1
+        weight *= arrivals_per_s / (mu * min(n, agents) + theta * max(n - agents, 0))
+        weights.append(weight)
+    total = sum(weights)
+    waiting = sum(weights[agents:]) / total
+    queued = sum((k - agents) * w for k, w in enumerate(weights) if k > agents) / total
+    return waiting, queued / arrivals_per_s, theta * queued / arrivals_per_s

@@ -1,7 +1,8 @@
 """The whole desk as three processes (channels, router, agents) on the real Kafka and
 PostgreSQL, with a fake Telegram Bot API: a customer writes on Telegram, an agent
 long-polling gets the offer, accepts, replies (it reaches Telegram) and closes, and the
-queue's statistics follow. A simple question on a bot channel goes to the bot instead.
+queue's statistics follow. A simple question on a bot channel is answered by the bot
+from the tenant's FAQ, on Telegram, and the customer's "yes" resolves it.
 Then the agents service is restarted with --rebuild and shows the same conversation.
 """
 
@@ -190,12 +191,31 @@ async def test_telegram_to_an_agent_and_back_across_three_services(desk: Desk) -
     assert "rebuilt the read model from" in rebuilt.output()
 
 
-async def test_a_simple_question_on_a_bot_channel_goes_to_the_bot(desk: Desk) -> None:
+async def test_a_simple_question_on_a_bot_channel_is_answered_by_the_bot(desk: Desk) -> None:
+    hours = {
+        "faq_id": "hours",
+        "language": "en",
+        "question": "What are your opening hours?",
+        "answer": "We are open Monday to Saturday, 9:00 to 18:00.",
+    }
+    assert (await desk.api.post("/v1/bot/faq", json=hours, headers=desk.admin)).status_code == 201
     acked = await desk.customer_writes("What are your opening hours on Saturday?", chat_id=888)
+    for _ in range(100):
+        if len(desk.telegram.calls) >= 2:
+            break
+        await asyncio.sleep(0.1)
     [bot] = (await desk.until("/v1/conversations?state=bot", lambda page: page["items"]))["items"]
     offers = await desk.api.get("/v1/agents/me/offers", headers=desk.ana)
+    await desk.customer_writes("yes, thanks", chat_id=888)
+    closed = await desk.until(f"/v1/conversations/{bot['id']}", lambda c: c["state"] == "closed")
 
     assert acked.status_code == 200
     assert (bot["channel"], bot["thread"]) == ("telegram", "888")
     assert bot["complexity"]["route"] == "bot" and bot["agent_id"] is None
+    assert [call["text"] for _, call in desk.telegram.calls[:2]] == [
+        hours["answer"],
+        "Did that answer your question? Reply yes or no.",
+    ]
     assert offers.json()["items"] == []
+    [closing] = [h for h in closed["history"] if h["type"] == "ConversationClosed"]
+    assert closing["detail"]["disposition"] == "resolved_by_bot"
