@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
@@ -38,6 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="first rebuild the read model from cc.routing.v1 (stop other agents processes)",
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    sim = commands.add_parser("simulate", help="simulate a queue over the real routing core")
+    sim.add_argument("--agents", type=int, required=True)
+    sim.add_argument("--arrival-rate-per-hour", type=float, required=True)
+    sim.add_argument("--aht-s", type=float, required=True, help="mean handle time")
+    sim.add_argument("--patience-s", type=float, help="mean patience; unset: nobody abandons")
+    sim.add_argument("--sl-target-s", type=float, default=20)
+    sim.add_argument("--hours", type=float, default=100)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--handle", choices=["exponential", "lognormal"], default="exponential")
+    sim.add_argument("--json", action="store_true", help="print one JSON object")
     schema = commands.add_parser("schema", help="write the JSON Schema of every event")
     schema.add_argument("--out", type=Path, default=Path("docs/events"))
     keys = commands.add_parser("keys", help="API keys of the agents service")
@@ -76,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         case "schema":
             return _write_schemas(args.out)
+        case "simulate":
+            return _simulate(args)
         case "keys":
             return asyncio.run(_create_key(settings, args))
     return 2
@@ -162,6 +175,36 @@ async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     print(key)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from omniroute.simulate import Scenario, simulate
+
+    scenario = Scenario(
+        agents=args.agents,
+        arrival_rate_per_hour=args.arrival_rate_per_hour,
+        aht_s=args.aht_s,
+        patience_s=args.patience_s,
+        sl_target_s=args.sl_target_s,
+        hours=args.hours,
+        seed=args.seed,
+        handle=args.handle,
+    )
+
+    def bar(done: float) -> None:
+        filled = int(done * 30)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr)
+
+    result = simulate(scenario, progress=None if args.json else bar)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result)))
+        return 0
+    print(file=sys.stderr)
+    for name, value in dataclasses.asdict(result).items():
+        print(
+            f"{name:>17}: {value if isinstance(value, int) or value is None else round(value, 4)}"
+        )
     return 0
 
 

@@ -15,7 +15,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Literal
@@ -223,7 +223,3 @@ class Simulation:
 
 def simulate(scenario: Scenario, progress: Callable[[float], None] | None = None) -> Result:
     return Simulation(scenario).run(progress)
-
-
-def as_dict(result: Result) -> dict[str, float | int]:
-    return asdict(result)
