@@ -55,7 +55,7 @@ def erlang_a(
     the mean wait of all arrivals, and the share that abandons.
 
     From the birth-death chain itself (arrivals at rate λ; n customers leave at rate
-    μ·min(n, c) + θ·max(n − c, 0)), truncated where the tail no longer counts."""
+    μ·min(n, c) + θ·max(n - c, 0)), truncated where the tail no longer counts."""
     mu, theta = 1 / handle_s, 1 / patience_s
     weights, weight, n = [1.0], 1.0, 0
     while weight > 1e-16 * sum(weights) or n < agents:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from services.agents.erlang import (
     average_speed_of_answer,
+    erlang_a,
     probability_of_waiting,
     service_level,
     wait_behind,
@@ -55,3 +56,26 @@ def test_thousands_of_agents_do_not_overflow() -> None:
 
 def test_the_wait_of_an_arrival_behind_others() -> None:
     assert wait_behind(ahead=4, agents=5, handle_s=300) == 300
+
+
+def erlang_b(load: float, agents: int) -> float:
+    """Erlang B, the blocking of M/M/c/c, from its closed form."""
+    top = load**agents / math.factorial(agents)
+    return top / sum(load**k / math.factorial(k) for k in range(agents + 1))
+
+
+def test_erlang_a_meets_its_limits() -> None:
+    # Customers who never give up: Erlang C. Customers who leave at once: Erlang B.
+    waiting, asa, abandoned = erlang_a(8 / 300, 300, 1e12, 10)
+    assert waiting == pytest.approx(closed_form(8, 10), rel=1e-6)
+    assert asa == pytest.approx(closed_form(8, 10) * 300 / 2, rel=1e-6)
+    assert abandoned == pytest.approx(0, abs=1e-6)
+    _, _, left = erlang_a(12 / 300, 300, 1e-6, 10)
+    assert left == pytest.approx(erlang_b(12, 10), rel=1e-4)
+
+
+def test_erlang_a_stays_finite_when_more_work_arrives_than_agents_can_do() -> None:
+    # 15 Erlangs on 10 agents: at most 10 can be served, so at least a third must leave.
+    waiting, asa, abandoned = erlang_a(15 / 300, 300, 120, 10)
+    assert 0 < waiting < 1 and 0 < asa < 120
+    assert abandoned >= 1 - 10 / 15
