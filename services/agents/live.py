@@ -3,6 +3,7 @@ statistics (services/agents/statistics.py)."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from services.agents.statistics import (
     start_of_day,
 )
 from shared.db.models import ReadAgent, ReadConversation
-from shared.events import AgentStatus, AgentUpserted, Channel, QueueUpserted
+from shared.events import AgentStatus, AgentUpserted, Channel, QueueUpserted, utcnow
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,23 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
         for config in configs
     ]
     return Desk(queues, agents, dict(stays), now)
+
+
+_RECENT: dict[tuple[int, str], tuple[float, Desk]] = {}
+
+
+async def recent_desk(
+    sessions: async_sessionmaker[AsyncSession], tenant: str, max_age_s: float
+) -> Desk:
+    """The desk as it was at most `max_age_s` ago: for what every waiting customer's
+    widget polls, so a busy queue costs one computation a while, not one a customer."""
+    key = (id(sessions), tenant)
+    cached = _RECENT.get(key)
+    if cached is not None and time.monotonic() - cached[0] < max_age_s:
+        return cached[1]
+    fresh = await desk(sessions, tenant, utcnow())
+    _RECENT[key] = (time.monotonic(), fresh)
+    return fresh
 
 
 def _stay(row: ReadConversation) -> Stay:

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from services.agents import live
 from shared.db.models import ReadConversation
-from shared.events import Channel, utcnow
+from shared.events import Channel
 from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/public", tags=["web chat"])
+FRESH_S = 2.0  # places and waits may be this old
 
 
 class ChatWait(BaseModel):
@@ -36,11 +37,8 @@ async def chat_wait(session_id: str, runtime: RuntimeDep) -> ChatWait:
         )
     if row is None:
         raise HTTPException(404, "no conversation for this chat session")
-    place = (
-        (await live.desk(runtime.sessions, row.tenant, utcnow()))
-        .positions()
-        .get(row.conversation_id)
-    )
+    desk = await live.recent_desk(runtime.sessions, row.tenant, max_age_s=FRESH_S)
+    place = desk.positions().get(row.conversation_id)
     if place is None:
         return ChatWait(waiting=False, position=None, ewt_s=None)
     return ChatWait(waiting=True, position=place.position, ewt_s=place.estimated_wait_s)
