@@ -200,7 +200,14 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
                 row.answered_at = at
                 _observe_wait("answered", row, at)
         case ConversationTransferred():
+            # Already where it is going, for whoever reads it before the queueing or the
+            # offer that follows lands.
             row.agent_id = data.to_agent_id
+            if data.to_queue_id is not None:
+                row.state, row.queue_id = "waiting", data.to_queue_id
+                row.waiting_since = at
+            else:
+                row.state = "offered"
         case ConversationClosed():
             row.state, row.ended_at, row.waiting_since = "closed", at, None
             row.disposition = data.disposition
