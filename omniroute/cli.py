@@ -16,17 +16,18 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.agents.auth import Role, new_key, store_key
+from shared.bus.kafka import KafkaBus
 from shared.config import Settings
 from shared.db import create_engine, session_factory
 from shared.db.migrate import upgrade, upgrade_async
-from shared.events import json_schemas
+from shared.events import COMPACTED_TOPICS, TOPICS, json_schemas
 from shared.observability import configure_logging
 from shared.runtime import Runtime, bootstrap
 
 log = structlog.get_logger(__name__)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omniroute", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="all services in one process (LocalBus + SQLite by default)")
@@ -51,6 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     schema = commands.add_parser("schema", help="write the JSON Schema of every event")
     schema.add_argument("--out", type=Path, default=Path("docs/events"))
+    topics = commands.add_parser("topics", help="Kafka topics")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
+    topic_commands.add_parser(
+        "create",
+        help="create the topics that are missing (OMNIROUTE_KAFKA_PARTITIONS, "
+        "OMNIROUTE_KAFKA_REPLICATION_FACTOR; cc.config.v1 compacted)",
+    )
     keys = commands.add_parser("keys", help="API keys of the agents service")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     create = key_commands.add_parser(
@@ -60,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--agent", help="the agent an agent key belongs to")
     create.add_argument("--tenant", help="default: OMNIROUTE_DEMO_TENANT")
     create.add_argument("--name", help="what the key is for")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -91,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         case "keys":
             return asyncio.run(_create_key(settings, args))
+        case "topics":
+            return asyncio.run(_create_topics(settings))
     return 2
 
 
@@ -135,6 +150,27 @@ def _serve(
         signal.signal(sig, lambda *_: None)
     server.run()
     return 0 if server.started else 1
+
+
+async def _create_topics(settings: Settings) -> int:
+    if settings.bus != "kafka":
+        print("OMNIROUTE_BUS is not kafka: LocalBus needs no topics", file=sys.stderr)
+        return 2
+    bus = KafkaBus(
+        settings.kafka_bootstrap,
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        topic_prefix=settings.kafka_topic_prefix,
+    )
+    await bus.start()  # creates what is missing, leaves what exists as it is
+    try:
+        partitions = await bus.partition_counts()
+    finally:
+        await bus.close()
+    for topic in TOPICS:
+        kind = "compacted" if topic in COMPACTED_TOPICS else "kept by retention"
+        print(f"{settings.kafka_topic_prefix}{topic}: {partitions[topic]} partitions, {kind}")
+    return 0
 
 
 async def _rebuild(settings: Settings) -> None:

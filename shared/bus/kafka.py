@@ -91,6 +91,17 @@ class KafkaBus:
             if code not in (0, _TOPIC_ALREADY_EXISTS):
                 raise RuntimeError(f"cannot create topic {topic}: {message} (error {code})")
 
+    async def partition_counts(self) -> dict[str, int]:
+        """The partitions each of this bus's topics has on the broker."""
+        if self._admin is None:
+            raise RuntimeError("KafkaBus is not started")
+        names = [self.topic_prefix + topic for topic in self.topics]
+        described = await self._admin.describe_topics(names)
+        return {
+            entry["topic"].removeprefix(self.topic_prefix): len(entry["partitions"])
+            for entry in described
+        }
+
     async def publish(self, topic: str, key: str, event: Envelope | bytes) -> None:
         if self._producer is None:
             raise RuntimeError("KafkaBus is not started")

@@ -18,7 +18,7 @@ from shared.runtime import bootstrap
 from tests.asgi import serve
 from tests.conftest import unique
 from tests.integration.test_bus_contract import take
-from tests.processes import OmnirouteProcess, free_port, migrate
+from tests.processes import OmnirouteProcess, free_port, migrate, run_cli
 
 
 @pytest.fixture
@@ -100,3 +100,22 @@ async def test_readyz_is_503_with_the_reason_while_kafka_is_unreachable(tmp_path
         "bus": "ConnectionError: not connected to the bus yet",
         "database": "ok",
     }
+
+
+def test_topics_create_makes_the_topics_with_the_configured_partitions(
+    kafka_bootstrap: str,
+) -> None:
+    prefix = unique("topics") + "."
+    env = {
+        "OMNIROUTE_BUS": "kafka",
+        "OMNIROUTE_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "OMNIROUTE_KAFKA_TOPIC_PREFIX": prefix,
+        "OMNIROUTE_KAFKA_PARTITIONS": "4",
+    }
+    first = run_cli(["topics", "create"], env).splitlines()
+    again = run_cli(["topics", "create"], {**env, "OMNIROUTE_KAFKA_PARTITIONS": "2"}).splitlines()
+
+    assert f"{prefix}cc.config.v1: 4 partitions, compacted" in first
+    assert f"{prefix}cc.inbound.v1: 4 partitions, kept by retention" in first
+    assert len(first) == 6
+    assert again == first  # existing topics are left as they are
