@@ -95,7 +95,7 @@ class Router:
             case ev.ReplySent() as reply:
                 _reply(state, reply, event.id, out)
             case ev.ConversationTransferRequested() as transfer:
-                self._transfer(state, transfer, event.id, now, out)
+                self._transfer(state, transfer, now, out)
             case ev.ConversationCloseRequested(
                 conversation_id=cid, disposition=disposition, by_agent_id=by
             ):
@@ -329,7 +329,6 @@ class Router:
         self,
         state: TenantState,
         transfer: ev.ConversationTransferRequested,
-        event_id: str,
         now: datetime,
         out: list[Out],
     ) -> None:
