@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--handle", choices=["exponential", "lognormal"], default="exponential")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument(
+        "--out", type=Path, default=Path("."), help="where the CSV and PNG go (without --json)"
+    )
     schema = commands.add_parser("schema", help="write the JSON Schema of every event")
     schema.add_argument("--out", type=Path, default=Path("docs/events"))
     topics = commands.add_parser("topics", help="Kafka topics")
@@ -215,7 +218,8 @@ async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from omniroute.simulate import Scenario, simulate
+    from omniroute.simulate import Scenario, Simulation
+    from omniroute.simulate_report import write
 
     scenario = Scenario(
         agents=args.agents,
@@ -232,7 +236,8 @@ def _simulate(args: argparse.Namespace) -> int:
         filled = int(done * 30)
         print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr)
 
-    result = simulate(scenario, progress=None if args.json else bar)
+    simulation = Simulation(scenario)
+    result = simulation.run(progress=None if args.json else bar)
     if args.json:
         print(json.dumps(dataclasses.asdict(result)))
         return 0
@@ -241,6 +246,8 @@ def _simulate(args: argparse.Namespace) -> int:
         print(
             f"{name:>17}: {value if isinstance(value, int) or value is None else round(value, 4)}"
         )
+    table, picture = write(simulation.answers, scenario, args.out)
+    print(f"wrote {table} and {picture}")
     return 0
 
 

@@ -58,6 +58,13 @@ class Result:
     ewt_mae_s: float | None  # mean |EWT quoted at arrival - wait| of the answered
 
 
+@dataclass(frozen=True)
+class Answer:
+    arrived_s: float
+    waited_s: float
+    quoted_s: float | None  # the EWT the agents service would have quoted on arrival
+
+
 class _Anyone:
     """Every conversation goes to a person: the simulation is about queueing, so the
     classifier's time is not spent (a trained model or the rules plug in the same way)."""
@@ -88,6 +95,7 @@ class Simulation:
         self.recent_waits: deque[tuple[float, float]] = deque()
         self.quoted: dict[str, float] = {}
         self.ewt_errors: list[float] = []
+        self.answers: list[Answer] = []  # every answered conversation, for the report
         self.warmup_s = scenario.hours * 3600 * scenario.warmup_share
         self._setup()
 
@@ -127,6 +135,7 @@ class Simulation:
                 waited = self.now - arrived
                 self.recent_waits.append((self.now, waited))
                 quoted = self.quoted.pop(data.conversation_id, None)
+                self.answers.append(Answer(arrived, waited, quoted))
                 if arrived >= self.warmup_s:
                     self.waits.append(waited)
                     if quoted is not None:

@@ -3,7 +3,9 @@ repeats itself for a seed, and is as busy as the offered load says."""
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,16 @@ def test_the_command_prints_one_json_object(capsys: pytest.CaptureFixture[str]) 
         "abandon_rate", "occupancy", "ewt_mae_s",
     }  # fmt: skip
     assert result["offered"] > 0
+
+
+def test_without_json_it_writes_a_table_and_a_picture(tmp_path: Path) -> None:
+    main(["simulate", "--agents", "5", "--arrival-rate-per-hour", "50", "--aht-s", "300",
+          "--hours", "10", "--out", str(tmp_path)])  # fmt: skip
+    rows = list(csv.DictReader((tmp_path / "simulation.csv").read_text().splitlines()))
+    assert len(rows) == 200 and rows[0]["hour"] == "0.0"
+    assert set(rows[0]) == {
+        "hour", "answered", "mean_wait_s", "service_level",
+        "mean_ewt_quoted_s", "mean_wait_of_quoted_s",
+    }  # fmt: skip
+    assert sum(int(row["answered"]) for row in rows) > 400
+    assert (tmp_path / "simulation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
