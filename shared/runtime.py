@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -30,6 +31,9 @@ from shared.http import health_router, install_problem_handlers
 from shared.stopping import sleep_unless
 
 log = structlog.get_logger(__name__)
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,6 +59,17 @@ class Runtime:
         async with self.changed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), min(timeout_s, 1.0))
+
+    async def long_poll(self, wait_s: float, look: Callable[[], Awaitable[T]]) -> T:
+        """What `look` finds, as soon as it finds something (a non-empty answer), or its
+        last answer once `wait_s` have passed: the long polls of desktops and widgets."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            found = await look()
+            remaining = deadline - time.monotonic()
+            if found or remaining <= 0:
+                return found
+            await self.wait_changed(remaining)
 
     async def check_bus(self) -> None:
         if not self.connected.is_set():

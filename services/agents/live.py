@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +29,7 @@ from services.agents.statistics import (
     staffing,
     start_of_day,
 )
+from shared.db.engine import as_utc
 from shared.db.models import ReadAgent, ReadConversation
 from shared.events import AgentStatus, AgentUpserted, Channel, QueueUpserted, utcnow
 
@@ -141,7 +142,4 @@ def _stay(row: ReadConversation) -> Stay:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; every time stored here is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return None if moment is None else as_utc(moment)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents import metrics
 from shared.bus.consumer import consume
+from shared.db.engine import as_utc
 from shared.db.models import (
     AppliedEvent,
     ReadAgent,
@@ -241,8 +242,8 @@ async def _survey(
 
 def _observe_wait(outcome: str, row: ReadConversation, at: datetime) -> None:
     if row.queued_at is not None:
-        queued_at = row.queued_at.replace(tzinfo=row.queued_at.tzinfo or UTC)
-        metrics.QUEUE_WAIT.labels(outcome).observe((at - queued_at).total_seconds())
+        waited = at - as_utc(row.queued_at)
+        metrics.QUEUE_WAIT.labels(outcome).observe(waited.total_seconds())
 
 
 def _detail(data: Payload) -> str:

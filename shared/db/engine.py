@@ -1,5 +1,6 @@
 """Async engine and session factory from a URL (SQLite embedded, PostgreSQL in production)."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -32,6 +33,12 @@ def _begin_immediate(connection: Any) -> None:
     # writer committed in between (the busy timeout does not apply). Taking the write
     # lock at BEGIN makes it wait its turn instead: one process, few writers.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite gives back naive ones (every time
+    stored here is UTC), PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

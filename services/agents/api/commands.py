@@ -8,8 +8,6 @@ Location to look at later.
 
 from __future__ import annotations
 
-import time
-
 from fastapi import Response
 from sqlalchemy import select
 
@@ -33,18 +31,16 @@ async def send(runtime: Runtime, principal: Principal, key: str, command: Payloa
 
 async def verdict(runtime: Runtime, command_id: str, types: set[str]) -> AppliedEvent | None:
     """The first routing event of `types` caused by the command, within a few seconds."""
-    deadline = time.monotonic() + VERDICT_WAIT_S
-    while True:
+
+    async def caused() -> AppliedEvent | None:
         async with runtime.sessions() as session:
-            found = await session.scalar(
+            return await session.scalar(
                 select(AppliedEvent).where(
                     AppliedEvent.causation == command_id, AppliedEvent.type.in_(types)
                 )
             )
-        remaining = deadline - time.monotonic()
-        if found or remaining <= 0:
-            return found
-        await runtime.wait_changed(remaining)
+
+    return await runtime.long_poll(VERDICT_WAIT_S, caused)
 
 
 def pending(response: Response, conversation_id: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
@@ -275,16 +274,14 @@ async def read_messages(
                 and_(ReadMessage.at == last.at, ReadMessage.message_id > last.message_id),
             )
         )
-    deadline = time.monotonic() + wait
-    while True:
+
+    async def new_messages() -> Sequence[ReadMessage]:
         async with runtime.sessions() as session:
-            rows = (
-                await session.scalars(query.order_by(ReadMessage.at, ReadMessage.message_id))
-            ).all()
-        remaining = deadline - time.monotonic()
-        if rows or remaining <= 0:
-            return Page(items=[_message_view(m) for m in rows])
-        await runtime.wait_changed(remaining)
+            ordered = query.order_by(ReadMessage.at, ReadMessage.message_id)
+            return (await session.scalars(ordered)).all()
+
+    rows = await runtime.long_poll(wait, new_messages)
+    return Page(items=[_message_view(m) for m in rows])
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=202)

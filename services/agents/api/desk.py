@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -60,10 +60,10 @@ async def my_offers(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> Page[OfferView]:
     """Open offers; with `wait`, answers as soon as one exists."""
-    deadline = time.monotonic() + wait
-    while True:
+
+    async def open_offers() -> Sequence[ReadOffer]:
         async with runtime.sessions() as session:
-            rows = (
+            return (
                 await session.scalars(
                     select(ReadOffer).where(
                         ReadOffer.tenant == principal.tenant,
@@ -73,10 +73,9 @@ async def my_offers(
                     )
                 )
             ).all()
-        remaining = deadline - time.monotonic()
-        if rows or remaining <= 0:
-            return Page(items=[_offer_view(row) for row in rows])
-        await runtime.wait_changed(remaining)
+
+    rows = await runtime.long_poll(wait, open_offers)
+    return Page(items=[_offer_view(row) for row in rows])
 
 
 def _offer_view(row: ReadOffer) -> OfferView:

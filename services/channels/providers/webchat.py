@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -148,13 +147,8 @@ async def read_messages(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> Transcript:
     """The transcript after message `after`; with `wait`, answers as soon as there is one."""
-    deadline = time.monotonic() + wait
-    while True:
-        lines = await _lines(runtime, session.session_id, after)
-        remaining = deadline - time.monotonic()
-        if lines or remaining <= 0:
-            return Transcript(messages=lines)
-        await runtime.wait_changed(remaining)
+    lines = await runtime.long_poll(wait, lambda: _lines(runtime, session.session_id, after))
+    return Transcript(messages=lines)
 
 
 async def _lines(runtime: Runtime, session_id: str, after: str | None) -> list[ChatLine]:
