@@ -345,6 +345,16 @@ class OfferExpired(Payload):
     agent_id: str
 
 
+class OfferWithdrawn(Payload):
+    """The router took an open offer back: the agent left, or the conversation was closed,
+    abandoned or transferred while it was offered."""
+
+    offer_id: str
+    conversation_id: str
+    agent_id: str
+    reason: str
+
+
 class ConversationAssigned(Payload):
     conversation_id: str
     agent_id: str
@@ -450,6 +460,7 @@ EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     ConversationQueued: frozenset({ROUTING}),
     OfferCreated: frozenset({ROUTING}),
     OfferExpired: frozenset({ROUTING}),
+    OfferWithdrawn: frozenset({ROUTING}),
     ConversationAssigned: frozenset({ROUTING}),
     HandedToBot: frozenset({ROUTING}),
     MessageAppended: frozenset({ROUTING}),

@@ -26,9 +26,14 @@ class OmnirouteProcess:
     """`omniroute COMMAND` with its own port and environment; output goes to a log file."""
 
     def __init__(
-        self, command: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+        self,
+        command: str,
+        env: dict[str, str],
+        log: Path,
+        args: tuple[str, ...] = (),
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = log
         environment = {**os.environ, **env, "OMNIROUTE_PORT": str(self.port)}

@@ -68,6 +68,9 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
             offer_id="o1", conversation_id="c1", agent_id="ana", queue_id="billing", expires_at=AT
         ),
         ev.OfferExpired(offer_id="o1", conversation_id="c1", agent_id="ana"),
+        ev.OfferWithdrawn(
+            offer_id="o1", conversation_id="c1", agent_id="ana", reason="the agent is away"
+        ),
         ev.ConversationAssigned(conversation_id="c1", agent_id="ana", queue_id="billing"),
         ev.HandedToBot(conversation_id="c1"),
         ev.MessageAppended(

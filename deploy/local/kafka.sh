@@ -4,6 +4,7 @@
 #                                     (cached in .cache/), format DIR, start the broker on a
 #                                     free port, wait until it answers; DIR/bootstrap holds host:port
 #   deploy/local/kafka.sh stop DIR    stop it
+#   deploy/local/kafka.sh restart DIR stop it and start it again on the same port and data
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -11,6 +12,8 @@ action=${1:?start|stop}
 dir=${2:?state directory}
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")
 libs="$root/.cache/kafka-$version/libs"
+cp="$libs/*"
+java_opts=(-Xms256m -Xmx768m "-Dlog4j2.configurationFile=$dir/log4j2.properties")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -55,13 +58,18 @@ appender.stdout.name=STDOUT
 appender.stdout.layout.type=PatternLayout
 appender.stdout.layout.pattern=[%d] %p %m (%c)%n
 LOG
-  local cp="$libs/*" java_opts=(-Xms256m -Xmx768m "-Dlog4j2.configurationFile=$dir/log4j2.properties")
   java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format --ignore-formatted \
     -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid)" -c "$dir/server.properties" >"$dir/format.log" 2>&1 \
     || { cat "$dir/format.log" >&2; exit 1; }
-  nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 &
-  echo $! > "$dir/pid"
   echo "127.0.0.1:$port" > "$dir/bootstrap"
+  launch
+}
+
+launch() {
+  local port
+  port=$(cut -d: -f2 "$dir/bootstrap")
+  nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
+  echo $! > "$dir/pid"
   for _ in $(seq 1 120); do
     if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
       echo "kafka: the broker exited during start:" >&2; tail -n 40 "$dir/kafka.log" >&2; exit 1
@@ -73,6 +81,11 @@ LOG
     sleep 0.5
   done
   echo "kafka: the broker did not answer within 60 s:" >&2; tail -n 40 "$dir/kafka.log" >&2; exit 1
+}
+
+restart() {
+  stop
+  launch
 }
 
 stop() {

@@ -4,6 +4,7 @@
 #                                        initdb into DIR, start on a free port, create the database;
 #                                        DIR/url holds the SQLAlchemy URL
 #   deploy/local/postgres.sh stop DIR    stop it
+#   deploy/local/postgres.sh restart DIR stop it (fast: open connections are cut) and start it again
 set -euo pipefail
 action=${1:?start|stop}
 dir=${2:?state directory}
@@ -38,6 +39,10 @@ start() {
   echo "$bin" > "$dir/bin"
   echo "postgresql+asyncpg://omniroute@127.0.0.1:$port/omniroute_test" > "$dir/url"
   echo "postgres: PostgreSQL ready on 127.0.0.1:$port" >&2
+}
+
+restart() {
+  as_owner "$(cat "$dir/bin")/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 60 restart >/dev/null
 }
 
 stop() {

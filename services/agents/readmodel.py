@@ -43,6 +43,7 @@ from shared.events import (
     OfferCreated,
     OfferDeclined,
     OfferExpired,
+    OfferWithdrawn,
     Payload,
     Sender,
     SurveyAnswered,
@@ -166,10 +167,8 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                 state="open",
             )
         )
-    elif isinstance(data, OfferExpired | OfferDeclined):
-        await _offer(
-            session, data.offer_id, "expired" if isinstance(data, OfferExpired) else "declined"
-        )
+    elif isinstance(data, OfferExpired | OfferDeclined | OfferWithdrawn):
+        await _offer(session, data.offer_id, OFFER_ENDS[type(data)])
     elif isinstance(data, ConversationAssigned) and data.offer_id:
         await _offer(session, data.offer_id, "accepted")
     if conversation_id is not None and (
@@ -177,6 +176,13 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
     ):
         row.updated_at = at
         _follow(row, data, at)
+
+
+OFFER_ENDS: dict[type[Payload], str] = {
+    OfferExpired: "expired",
+    OfferDeclined: "declined",
+    OfferWithdrawn: "withdrawn",
+}
 
 
 def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
@@ -193,8 +199,8 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
             row.queued_at = row.queued_at or at
         case OfferCreated():
             row.state = "offered"
-        case OfferExpired() | OfferDeclined():
-            row.state = "waiting"
+        case OfferExpired() | OfferDeclined() | OfferWithdrawn():
+            row.state = "waiting"  # back in its queue; a close or transfer that withdrew it follows
         case ConversationAssigned():
             row.state, row.agent_id, row.waiting_since = "assigned", data.agent_id, None
             if row.answered_at is None:

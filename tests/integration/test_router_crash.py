@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from services.router.service import GROUP
 from shared import events as ev
 from shared.bus.kafka import KafkaBus
-from shared.db import create_engine, session_factory
-from shared.db.models import OutboxRecord, RouterOffset
+from shared.db import create_engine
 from tests.conftest import unique
+from tests.integration.routing_log import read_routing, wait_until_applied
 from tests.processes import OmnirouteProcess, migrate
 from tests.samples import chat_message
 
@@ -124,33 +120,3 @@ async def publish_messages(bus: KafkaBus) -> None:
         await bus.publish(ev.INBOUND, "acme", ev.Envelope.wrap(message, tenant="acme", key=f"s{n}"))
         if n % 100 == 0:
             await asyncio.sleep(0.05)  # a steady flow, not one burst
-
-
-async def wait_until_applied(engine: object, *, records: int, timeout_s: float = 240) -> None:
-    """Until the router stored offsets past every input record and relayed its outbox."""
-    sessions = session_factory(engine)  # type: ignore[arg-type]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        async with sessions() as session:
-            applied = await session.scalar(
-                select(func.coalesce(func.sum(RouterOffset.next_offset), 0)).where(
-                    RouterOffset.grp == GROUP
-                )
-            )
-            pending = await session.scalar(select(func.count()).select_from(OutboxRecord))
-        if applied == records and pending == 0:
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"router applied {applied} of {records} records, {pending} unrelayed")
-
-
-async def read_routing(bus: KafkaBus) -> list[ev.Envelope]:
-    events: list[ev.Envelope] = []
-    async with bus.subscribe([ev.ROUTING], "crash-inspector") as subscription:
-        idle_since = time.monotonic()
-        while time.monotonic() - idle_since < 5:
-            records = await subscription.fetch(max_records=2000, timeout_s=1)
-            if records:
-                idle_since = time.monotonic()
-            events += [ev.decode(record.value, topic=ev.ROUTING) for record in records]
-    return events

@@ -16,7 +16,7 @@ from shared import events as ev
 from shared.bus.kafka import KafkaBus
 from shared.db import create_engine
 from tests.conftest import unique
-from tests.integration.test_router_crash import read_routing, wait_until_applied
+from tests.integration.routing_log import read_routing, wait_until_applied
 from tests.processes import OmnirouteProcess, migrate
 from tests.samples import chat_message
 

@@ -246,7 +246,7 @@ class Router:
         if conversation is None or conversation.stage not in (Stage.QUEUED, Stage.OFFERED):
             return  # an agent or the bot has it: they close it
         waited = (now - (conversation.queued_at or conversation.opened_at)).total_seconds()
-        _release(state, conversation, now)
+        _release(state, conversation, now, out, reason="the customer left")
         _forget(state, conversation, Stage.ABANDONED)
         _routing(
             out,
@@ -349,7 +349,7 @@ class Router:
         assert conversation is not None  # refused above when missing
         target = state.agents.get(transfer.to_agent_id or "")
         from_agent = conversation.agent_id or (conversation.offer and conversation.offer.agent_id)
-        _release(state, conversation, now)
+        _release(state, conversation, now, out, reason="transferred")
         if from_agent:
             conversation.passed_by[from_agent] = now
         _routing(
@@ -631,6 +631,21 @@ def _withdraw_offer(state: TenantState, conversation: Conversation, now: datetim
     state.newly_waiting.append(conversation.conversation_id)
 
 
+def _take_back(conversation: Conversation, out: list[Out], *, reason: str) -> None:
+    """Tell the agent's desk that an open offer is gone, which no decline or expiry will."""
+    assert conversation.offer is not None
+    _routing(
+        out,
+        conversation.conversation_id,
+        ev.OfferWithdrawn(
+            offer_id=conversation.offer.offer_id,
+            conversation_id=conversation.conversation_id,
+            agent_id=conversation.offer.agent_id,
+            reason=reason,
+        ),
+    )
+
+
 def _cancel_offer(state: TenantState, conversation: Conversation, now: datetime) -> None:
     """Forget the conversation's offer and give the agent their capacity back."""
     assert conversation.offer is not None
@@ -641,9 +656,12 @@ def _cancel_offer(state: TenantState, conversation: Conversation, now: datetime)
         _drop_load(state, agent, conversation, now)
 
 
-def _release(state: TenantState, conversation: Conversation, now: datetime) -> None:
+def _release(
+    state: TenantState, conversation: Conversation, now: datetime, out: list[Out], *, reason: str
+) -> None:
     """Free whatever the conversation holds: its offer, its agent, its place in a queue."""
     if conversation.offer is not None:
+        _take_back(conversation, out, reason=reason)
         _cancel_offer(state, conversation, now)
     if conversation.agent_id is not None:
         if agent := state.agents.get(conversation.agent_id):
@@ -661,7 +679,7 @@ def _close(
     now: datetime,
     out: list[Out],
 ) -> None:
-    _release(state, conversation, now)
+    _release(state, conversation, now, out, reason="closed")
     _forget(state, conversation, Stage.CLOSED)
     _routing(
         out,
@@ -837,6 +855,7 @@ def _set_status(
         for conversation_id in list(state.offers.values()):
             conversation = state.conversations[conversation_id]
             if conversation.offer and conversation.offer.agent_id == agent.agent_id:
+                _take_back(conversation, out, reason=f"the agent is {status}")
                 _withdraw_offer(state, conversation, now)
     state.refresh(agent, gained_room=True)
     # Every change is published, the agent's own too: the read model's presence (and

@@ -383,6 +383,19 @@ def test_an_agent_going_away_hands_a_pending_offer_to_someone_else() -> None:
     offer = only(desk.customer_writes(COMPLEX), ev.OfferCreated)
     out = desk.status(offer.agent_id, ev.AgentStatus.AWAY)
     assert only(out, ev.OfferCreated).agent_id != offer.agent_id
+    withdrawn = only(out, ev.OfferWithdrawn)  # the first agent's desk drops the offer
+    assert (withdrawn.offer_id, withdrawn.reason) == (offer.offer_id, "the agent is away")
+
+
+def test_a_customer_who_leaves_while_offered_withdraws_the_offer() -> None:
+    desk = desk_with("ana")
+    offer = only(desk.customer_writes(COMPLEX, thread="t1"), ev.OfferCreated)
+
+    out = desk.send(ev.CustomerLeft(channel=ev.Channel.CHAT, provider="test", thread_key="t1"))
+
+    assert [type(e.data) for e in out] == [ev.OfferWithdrawn, ev.ConversationAbandoned]
+    assert only(out, ev.OfferWithdrawn).offer_id == offer.offer_id
+    assert desk.state.agents["ana"].load == {ev.Channel.CHAT: 0}
 
 
 def test_a_bot_escalation_queues_with_a_boost_and_the_transcript_and_never_returns() -> None:
