@@ -1,12 +1,13 @@
 # make run   - install what is missing and start omniroute in one process (LocalBus + SQLite)
 # make test  - install what is missing, start Apache Kafka and PostgreSQL, run lint and all tests
 # make lint  - ruff and mypy
+# make chaos - the chaos test at full size (10,000 messages; make test runs 1,500)
 
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test check lint pytest schema bench clean
+.PHONY: run test check lint pytest schema bench chaos clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -40,3 +41,6 @@ bench: $(INSTALLED)
 	$(VENV)/bin/python -m bench.core_decisions
 	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.router_service
 	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.webhook_ack
+
+chaos: $(INSTALLED)
+	OMNIROUTE_CHAOS_MESSAGES=10000 $(VENV)/bin/pytest -s tests/integration/test_chaos.py

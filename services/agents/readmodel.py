@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, update
@@ -61,12 +61,18 @@ CAUGHT_UP_S = 2.0  # no record for this long: the replay reached the end of the 
 async def project(runtime: Runtime) -> None:
     """Worker: apply every routing event to the read model."""
 
-    async def apply_one(envelope: Envelope) -> None:
+    async def apply_batch(envelopes: Sequence[Envelope]) -> None:
         async with runtime.sessions() as session, session.begin():
-            await apply(session, envelope)
-        await runtime.notify_changed()
+            for envelope in envelopes:
+                await apply(session, envelope)
+        await runtime.notify_changed()  # wakes every long poll: once a batch, not once an event
 
-    await consume(runtime.bus, [ROUTING], GROUP, apply_one, stop=runtime.stop)
+    async def apply_one(envelope: Envelope) -> None:
+        await apply_batch([envelope])
+
+    await consume(
+        runtime.bus, [ROUTING], GROUP, apply_one, batch_handler=apply_batch, stop=runtime.stop
+    )
 
 
 async def rebuild(runtime: Runtime, *, progress: Callable[[int], None]) -> int:

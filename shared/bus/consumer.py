@@ -21,6 +21,7 @@ from shared.observability import DEAD_LETTERS, EVENTS_CONSUMED
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
 class Unprocessable(Exception):
@@ -40,20 +41,45 @@ async def consume(
     handler: Handler,
     *,
     stop: asyncio.Event,
+    batch_handler: BatchHandler | None = None,
     attempts: int = 3,
     retry_delay_s: float = 0.2,
 ) -> None:
     """Hand every record of `topics` to `handler`, committing each batch after it is done.
 
-    Returns when `stop` is set, after finishing and committing the batch in hand.
+    With a `batch_handler`, a fetched batch goes to it whole first (one transaction
+    instead of one per record, which a consumer behind needs to catch up); a batch
+    it fails on is handed over record by record, so that only the bad record is retried
+    and dead-lettered. Either handler must be idempotent. Returns when `stop` is set,
+    after finishing and committing the batch in hand.
     """
     async with bus.subscribe(topics, group) as subscription:
         while not stop.is_set():
             records = await subscription.fetch(timeout_s=0.5)
+            if not (batch_handler and await _handle_batch(records, batch_handler)):
+                for record in records:
+                    await _handle(
+                        bus, record, handler, attempts=attempts, retry_delay_s=retry_delay_s
+                    )
             for record in records:
-                await _handle(bus, record, handler, attempts=attempts, retry_delay_s=retry_delay_s)
                 EVENTS_CONSUMED.labels(group, record.topic).inc()
             await subscription.commit(records)
+
+
+async def _handle_batch(records: Sequence[Record], batch_handler: BatchHandler) -> bool:
+    """Whether the whole batch was handled; False leaves it to the record-by-record path."""
+    if not records:
+        return True
+    try:
+        envelopes = [decode(record.value, topic=record.topic) for record in records]
+    except InvalidRecord:
+        return False
+    try:
+        await batch_handler(envelopes)
+    except Exception as error:
+        log.warning("bus.batch_failed", records=len(records), error=repr(error))
+        return False
+    return True
 
 
 async def _handle(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+
+import pytest
 
 from shared.bus.base import Bus
 from shared.bus.consumer import consume
@@ -36,20 +39,43 @@ def message(text: str) -> Envelope:
     )
 
 
-async def consume_until(bus: Bus, handled: list[str], count: int, *, fail_on: str = "") -> None:
-    """Run the router's kind of consumer until `count` messages are handled, then stop it."""
+async def consume_until(
+    bus: Bus, handled: list[str], count: int, *, batched: bool, fail_on: str = ""
+) -> None:
+    """Run the router's kind of consumer until `count` messages are handled, then stop it.
+    `batched` adds a batch handler that, like a transaction, keeps all of a batch or none."""
     stop = asyncio.Event()
 
-    async def handler(envelope: Envelope) -> None:
+    def handle(envelope: Envelope, into: list[str]) -> None:
         assert isinstance(envelope.data, MessageReceived)
         if envelope.data.text == fail_on:
             raise RuntimeError("cannot handle this one")
-        handled.append(envelope.data.text)
+        into.append(envelope.data.text)
+
+    async def handler(envelope: Envelope) -> None:
+        handle(envelope, handled)
+        if len(handled) == count:
+            stop.set()
+
+    async def batch_handler(envelopes: Sequence[Envelope]) -> None:
+        batch: list[str] = []
+        for envelope in envelopes:
+            handle(envelope, batch)
+        handled.extend(batch)
         if len(handled) == count:
             stop.set()
 
     await asyncio.wait_for(
-        consume(bus, [INBOUND], "router", handler, stop=stop, retry_delay_s=0.01), timeout=60
+        consume(
+            bus,
+            [INBOUND],
+            "router",
+            handler,
+            batch_handler=batch_handler if batched else None,
+            stop=stop,
+            retry_delay_s=0.01,
+        ),
+        timeout=60,
     )
 
 
@@ -61,8 +87,13 @@ async def dead_letters(bus: Bus, count: int) -> list[DeadLettered]:
     return letters  # type: ignore[return-value]
 
 
+@pytest.fixture(params=[False, True], ids=["one by one", "in batches"])
+def batched(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 async def test_invalid_records_are_dead_lettered_with_the_reason_and_the_rest_is_handled(
-    make_bus: BusFactory,
+    make_bus: BusFactory, batched: bool
 ) -> None:
     bus = await make_bus()
     routing_event = Envelope.wrap(
@@ -75,7 +106,7 @@ async def test_invalid_records_are_dead_lettered_with_the_reason_and_the_rest_is
     await bus.publish(INBOUND, "acme", message("still here"))
 
     handled: list[str] = []
-    await consume_until(bus, handled, 2)
+    await consume_until(bus, handled, 2, batched=batched)
 
     assert handled == ["hello", "still here"]
     letters = await dead_letters(bus, 3)
@@ -93,14 +124,14 @@ async def test_invalid_records_are_dead_lettered_with_the_reason_and_the_rest_is
 
 
 async def test_a_record_the_handler_keeps_failing_on_is_dead_lettered_after_retries(
-    make_bus: BusFactory,
+    make_bus: BusFactory, batched: bool
 ) -> None:
     bus = await make_bus()
     for text in ("before", "poison", "after"):
         await bus.publish(INBOUND, "acme", message(text))
 
     handled: list[str] = []
-    await consume_until(bus, handled, 2, fail_on="poison")
+    await consume_until(bus, handled, 2, batched=batched, fail_on="poison")
 
     assert handled == ["before", "after"]
     [letter] = await dead_letters(bus, 1)
