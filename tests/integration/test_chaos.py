@@ -44,6 +44,8 @@ CHATS = max(20, MESSAGES // 15)  # per tenant: customers write several messages 
 SENDERS = 16
 SECRET = "chaos-secret"
 REPORT = ROOT / "artifacts" / "chaos.json"
+# About a minute per thousand messages on two cores, and room for a slow machine.
+pytestmark = pytest.mark.timeout(max(300, MESSAGES * 0.25))
 TEXTS = (
     "I was charged twice for my order, please refund one of them",
     "Hola, mi pedido no ha llegado y ya pasaron dos semanas",

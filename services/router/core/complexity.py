@@ -280,36 +280,52 @@ class Classifier(Protocol):
     def assess(self, message: Message) -> Assessment: ...
 
 
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
+def _compile(lexicons: Mapping[str, tuple[str, ...]]) -> re.Pattern[str]:
+    """One pattern for every lexicon, a named group each (g0, g1, ...), matched at word
+    starts: one pass over the text instead of one per lexicon. A stretch of text counts
+    for one lexicon only, the first in order that matches there."""
+    groups = (f"(?P<g{n}>{'|'.join(words)})" for n, words in enumerate(lexicons.values()))
+    # The text is already lower case: no IGNORECASE, which would make matching 2x slower.
+    return re.compile(r"(?<!\w)(?:" + "|".join(groups) + ")")
 
 
 class RuleClassifier:
     def __init__(self, config: ComplexityConfig | None = None) -> None:
         self.config = config or ComplexityConfig()
-        self._intents = {name: _compile(words) for name, words in self.config.intents.items()}
-        self._anger = _compile(self.config.anger_words)
-        self._urgency = _compile(self.config.urgency_words)
-        self._follow_up = _compile(self.config.follow_up_words)
-        self._high_stakes = _compile(self.config.high_stakes_words)
+        c = self.config
+        lexicons = {
+            **{f"intent:{name}": words for name, words in c.intents.items()},
+            "anger": c.anger_words,
+            "urgency": c.urgency_words,
+            "follow_up": c.follow_up_words,
+            "high_stakes": c.high_stakes_words,
+        }
+        self._names = list(lexicons)
+        self._lexicons = _compile(lexicons)
+
+    def _found(self, text: str) -> set[str]:
+        return {
+            self._names[int(m.lastgroup[1:])] for m in self._lexicons.finditer(text) if m.lastgroup
+        }
 
     def assess(self, message: Message) -> Assessment:
         c = self.config
         text = normalise(message.text)
         words = re.findall(r"\w+", text)
-        intents = tuple(name for name, pattern in self._intents.items() if pattern.search(text))
+        found = self._found(text)
+        intents = tuple(name for name in c.intents if f"intent:{name}" in found)
         signals: list[tuple[float, str]] = []
 
         for intent in intents:
             weight = c.high_risk if intent in HIGH_RISK else c.simple if intent in SIMPLE else 0
             signals.append((weight, INTENT_REASONS.get(intent, f"intent {intent}")))
-        if self._anger.search(text) or _shouting(message.text):
+        if "anger" in found or _shouting(message.text):
             signals.append((c.anger, "angry tone"))
-        if self._urgency.search(text):
+        if "urgency" in found:
             signals.append((c.urgency, "says it is urgent"))
-        if self._follow_up.search(text):
+        if "follow_up" in found:
             signals.append((c.follow_up, "follows up an unresolved problem"))
-        if self._high_stakes.search(text):
+        if "high_stakes" in found:
             signals.append((c.high_stakes, "high stakes for the customer"))
         if len(words) >= c.long_words:
             steps = min(len(words) // c.long_words, 3)
@@ -347,8 +363,10 @@ class RuleClassifier:
 
 def _shouting(text: str) -> bool:
     """Three or more words in capitals, or '!!'."""
+    if "!!" in text:
+        return True
     capitals = [word for word in re.findall(r"[^\W\d_]{3,}", text) if word.isupper()]
-    return len(capitals) >= 3 or "!!" in text
+    return len(capitals) >= 3
 
 
 def _questions(text: str) -> int:
