@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--handle", choices=["exponential", "lognormal"], default="exponential")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.add_argument(
+        "--compare",
+        action="store_true",
+        help="run omniroute's policy and round robin, least busy and longest idle on a desk "
+        "with specialists; print a table and draw comparison.png",
+    )
+    sim.add_argument(
         "--out", type=Path, default=Path("."), help="where the CSV and PNG go (without --json)"
     )
     schema = commands.add_parser("schema", help="write the JSON Schema of every event")
@@ -236,6 +242,14 @@ def _simulate(args: argparse.Namespace) -> int:
         filled = int(done * 30)
         print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr)
 
+    if args.compare:
+        from omniroute import compare
+
+        rows = compare.compare(scenario, progress=bar)
+        print(file=sys.stderr)
+        print(compare.table(rows, scenario))
+        print(f"wrote {compare.draw(rows, scenario, args.out)}")
+        return 0
     simulation = Simulation(scenario)
     result = simulation.run(progress=None if args.json else bar)
     if args.json:

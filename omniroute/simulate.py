@@ -1,10 +1,12 @@
 """`omniroute simulate`: a discrete-event simulation of a desk that drives the real
 routing core (services/router/core), not a copy of it.
 
-One queue for now: Poisson arrivals, exponential or lognormal handle times, customers
-who give up after an exponential patience (or never), agents who auto-accept. Time is
-simulated; the core decides at each event's moment. The figures come out as the queue
-statistics do: share that waited, average speed of answer, service level, abandonment.
+Poisson arrivals, exponential or lognormal handle times, customers who give up after
+an exponential patience (or never), agents who auto-accept. One queue by default; with
+`demands` and `teams`, several kinds of conversation each needing a skill, and teams of
+agents holding some skills, routed by a selection policy of the core. Time is simulated;
+the core decides at each event's moment. The figures come out as the queue statistics
+do: share that waited, average speed of answer, service level, abandonment.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Literal
 from services.agents.statistics import ARRIVALS_WINDOW, DEFAULT_HANDLE_S, RECENT, estimate
 from services.router.core.complexity import Assessment, Message
 from services.router.core.decide import Out, Router
+from services.router.core.policies import policy
 from services.router.core.state import Stage, TenantState
 from shared import events as ev
 
@@ -31,8 +34,25 @@ QUEUE = "q"
 
 
 @dataclass(frozen=True)
-class Scenario:
+class Demand:
+    """A kind of conversation: its share of the arrivals and the skill it needs (None:
+    anyone may answer it). `complex` ones count in the right-skill share."""
+
+    name: str
+    share: float
+    skill: str | None = None
+    complex: bool = False
+
+
+@dataclass(frozen=True)
+class Team:
     agents: int
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    agents: int  # without teams: this many agents, no skills
     arrival_rate_per_hour: float
     aht_s: float
     sl_target_s: float = 20
@@ -41,6 +61,13 @@ class Scenario:
     handle: Literal["exponential", "lognormal"] = "exponential"
     seed: int = 1
     warmup_share: float = 0.02  # the first part of the run, left out of the figures
+    demands: tuple[Demand, ...] = ()  # empty: one queue anyone may answer
+    teams: tuple[Team, ...] = ()
+    policy: str = "omniroute"
+    # False models tools that do not route by skill: queues require none.
+    skill_routing: bool = True
+    # An agent without the skill a conversation needs takes this much longer with it.
+    unskilled_factor: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -66,18 +93,23 @@ class Answer:
 
 
 class _Anyone:
-    """Every conversation goes to a person: the simulation is about queueing, so the
-    classifier's time is not spent (a trained model or the rules plug in the same way)."""
+    """Every conversation goes to a person, its kind (the message's text) as its intent:
+    the simulation is about queueing, so the classifier's time is not spent (a trained
+    model or the rules plug in the same way)."""
 
     def assess(self, message: Message) -> Assessment:
-        return Assessment(1.0, "high", (), "en", ())
+        return Assessment(1.0, "high", (message.text,), "en", ())
 
 
 class Simulation:
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
-        self.rng = random.Random(scenario.seed)  # noqa: S311 (a repeatable simulation)
-        self.router = Router(classifier=_Anyone())
+        # One stream each for arrivals, handle times and patience: policies compared on a
+        # seed then see the same customers, whatever order they serve them in.
+        self.rng = random.Random(f"{scenario.seed}:arrivals")  # noqa: S311 (repeatable)
+        self.handle_rng = random.Random(f"{scenario.seed}:handle")  # noqa: S311
+        self.patience_rng = random.Random(f"{scenario.seed}:patience")  # noqa: S311
+        self.router = Router(classifier=_Anyone(), selection=policy(scenario.policy))
         self.state = TenantState("sim")
         self.events: list[tuple[float, int, str, str]] = []
         self.seq = itertools.count()
@@ -96,6 +128,11 @@ class Simulation:
         self.quoted: dict[str, float] = {}
         self.ewt_errors: list[float] = []
         self.answers: list[Answer] = []  # every answered conversation, for the report
+        self.skills: dict[str, tuple[str, ...]] = {}  # agent id -> skills
+        self.demand_of: dict[str, Demand] = {}  # conversation id -> its kind
+        self.busy_by_agent: dict[str, float] = {}
+        self.complex_answered = 0
+        self.complex_right_skill = 0
         self.warmup_s = scenario.hours * 3600 * scenario.warmup_share
         self._setup()
 
@@ -105,22 +142,54 @@ class Simulation:
         return self.router.decide(self.state, envelope, moment)
 
     def _setup(self) -> None:
-        self._decide(ev.QueueUpserted(queue_id=QUEUE, name="Queue", auto_accept=True))
-        self._decide(ev.RoutingRulesChanged(default_queue_id=QUEUE, complexity_threshold=0))
-        for n in range(self.s.agents):
+        demands = self.s.demands or (Demand(QUEUE, 1.0),)
+        for demand in demands:
+            needs = {demand.skill: 1} if demand.skill and self.s.skill_routing else {}
             self._decide(
-                ev.AgentUpserted(agent_id=f"a{n}", name=f"a{n}", capacity={ev.Channel.CHAT: 1})
+                ev.QueueUpserted(
+                    queue_id=demand.name, name=demand.name, required_skills=needs, auto_accept=True
+                )
             )
-            self._decide(ev.AgentStatusChanged(agent_id=f"a{n}", status=ev.AgentStatus.AVAILABLE))
+        rules = tuple(ev.RoutingRule(intent=d.name, queue_id=d.name) for d in demands)
+        self._decide(
+            ev.RoutingRulesChanged(default_queue_id=QUEUE, complexity_threshold=0, rules=rules)
+        )
+        teams = self.s.teams or (Team(self.s.agents),)
+        for team_number, team in enumerate(teams):
+            for n in range(team.agents):
+                agent_id = f"a{team_number}-{n}" if self.s.teams else f"a{n}"
+                self.skills[agent_id] = team.skills
+                self.busy_by_agent[agent_id] = 0.0
+                self._decide(
+                    ev.AgentUpserted(
+                        agent_id=agent_id,
+                        name=agent_id,
+                        skills=dict.fromkeys(team.skills, 3),
+                        capacity={ev.Channel.CHAT: 1},
+                    )
+                )
+                status = ev.AgentStatusChanged(agent_id=agent_id, status=ev.AgentStatus.AVAILABLE)
+                self._decide(status)
+
+    def _demand(self) -> Demand:
+        if not self.s.demands:
+            return Demand(QUEUE, 1.0)
+        draw = self.rng.random() * sum(d.share for d in self.s.demands)
+        for demand in self.s.demands:
+            draw -= demand.share
+            if draw < 0:
+                return demand
+        return self.s.demands[-1]
 
     def _at(self, delay_s: float, kind: str, subject: str) -> None:
         heapq.heappush(self.events, (self.now + delay_s, next(self.seq), kind, subject))
 
-    def _handle_time(self) -> float:
+    def _handle_time(self, factor: float) -> float:
+        mean = self.s.aht_s * factor
         if self.s.handle == "exponential":
-            return self.rng.expovariate(1 / self.s.aht_s)
+            return self.handle_rng.expovariate(1 / mean)
         sigma = 0.8  # lognormal with the given mean
-        return self.rng.lognormvariate(math.log(self.s.aht_s) - sigma**2 / 2, sigma)
+        return self.handle_rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
 
     def _follow(self, out: list[Out]) -> None:
         """Start the service of whatever the core just assigned."""
@@ -129,26 +198,31 @@ class Simulation:
             if isinstance(data, ev.ConversationOpened):
                 self.arrived[data.conversation_id] = self.now
                 self.thread_of[data.conversation_id] = data.thread_key
-                self._quote(data.conversation_id)
+                if not self.s.demands:  # the EWT is quoted for the one queue
+                    self._quote(data.conversation_id)
             elif isinstance(data, ev.ConversationAssigned):
                 arrived = self.arrived[data.conversation_id]
                 waited = self.now - arrived
                 self.recent_waits.append((self.now, waited))
                 quoted = self.quoted.pop(data.conversation_id, None)
                 self.answers.append(Answer(arrived, waited, quoted))
+                demand = self.demand_of.pop(data.conversation_id)
+                right_skill = demand.skill in (None, *self.skills[data.agent_id])
                 if arrived >= self.warmup_s:
                     self.waits.append(waited)
                     if quoted is not None:
                         self.ewt_errors.append(abs(quoted - waited))
-                handle = self._handle_time()
+                    if demand.complex:
+                        self.complex_answered += 1
+                        self.complex_right_skill += right_skill
+                handle = self._handle_time(1.0 if right_skill else self.s.unskilled_factor)
                 self.busy_s += handle
+                self.busy_by_agent[data.agent_id] += handle
                 self.handled_s, self.handled = self.handled_s + handle, self.handled + 1
                 self._at(handle, "done", data.conversation_id)
-            elif (
-                isinstance(data, ev.ConversationAbandoned)
-                and self.arrived[data.conversation_id] >= self.warmup_s
-            ):
-                self.abandoned += 1
+            elif isinstance(data, ev.ConversationAbandoned):
+                del self.demand_of[data.conversation_id]
+                self.abandoned += self.arrived[data.conversation_id] >= self.warmup_s
 
     def _quote(self, conversation_id: str) -> None:
         """The wait the agents service would quote this arrival (its queue statistics'
@@ -182,6 +256,7 @@ class Simulation:
                 if self.now > end_s:
                     continue  # no more arrivals; those in the desk finish
                 n = next(customers)
+                demand = self._demand()
                 out = self._decide(
                     ev.MessageReceived(
                         channel=ev.Channel.CHAT,
@@ -189,13 +264,14 @@ class Simulation:
                         provider_message_id=f"m{n}",
                         thread_key=f"t{n}",
                         customer=ev.Customer(id=f"c{n}"),
-                        text="help",
+                        text=demand.name,
                     )
                 )
+                opened = next(o.data for o in out if isinstance(o.data, ev.ConversationOpened))
+                self.demand_of[opened.conversation_id] = demand
                 self._follow(out)
                 if self.s.patience_s is not None:
-                    opened = next(o.data for o in out if isinstance(o.data, ev.ConversationOpened))
-                    patience = self.rng.expovariate(1 / self.s.patience_s)
+                    patience = self.patience_rng.expovariate(1 / self.s.patience_s)
                     self._at(patience, "patience", opened.conversation_id)
                 self._at(self.rng.expovariate(rate_per_s), "arrival", "")
             elif kind == "done":
@@ -228,6 +304,17 @@ class Simulation:
             occupancy=self.busy_s / (self.s.agents * max(self.now, end_s)),
             ewt_mae_s=fmean(self.ewt_errors) if self.ewt_errors else None,
         )
+
+    def right_skill_share(self) -> float | None:
+        """Of the complex conversations answered, the share an agent with the skill took."""
+        if not self.complex_answered:
+            return None
+        return self.complex_right_skill / self.complex_answered
+
+    def load_spread(self) -> float:
+        """How unevenly the work fell: the busiest agent's busy time over the mean's."""
+        busy = list(self.busy_by_agent.values())
+        return max(busy) / fmean(busy) if busy and fmean(busy) else 1.0
 
 
 def simulate(scenario: Scenario, progress: Callable[[float], None] | None = None) -> Result:
