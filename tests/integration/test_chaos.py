@@ -20,6 +20,7 @@ import os
 import random
 import subprocess
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -108,6 +109,9 @@ class Service:
 
     def __post_init__(self) -> None:
         self.process = self._start()
+        # Kills run in a worker thread while the supervisor looks on: without the lock,
+        # both would start a replacement and the second would find the port taken.
+        self.lock = threading.Lock()
 
     def _start(self) -> OmnirouteProcess:
         return OmnirouteProcess(self.command, self.env, self.log, port=self.port)
@@ -117,14 +121,16 @@ class Service:
         return self.process.base_url
 
     def kill_and_restart(self) -> None:
-        self.process.kill()
-        self.kills += 1
-        self.process = self._start()
+        with self.lock:
+            self.process.kill()
+            self.kills += 1
+            self.process = self._start()
 
     def restart_if_exited(self) -> None:
-        if self.process.process.poll() is not None:
-            self.exits += 1
-            self.process = self._start()
+        with self.lock:
+            if self.process.process.poll() is not None:
+                self.exits += 1
+                self.process = self._start()
 
 
 @dataclass
