@@ -1,6 +1,7 @@
 # make run   - install what is missing and start omniroute in one process (LocalBus + SQLite)
 # make test  - install what is missing, start Apache Kafka and PostgreSQL, run lint and all tests
 # make lint  - ruff and mypy
+# make bench - every benchmark; writes bench/results.md
 # make chaos - the chaos test at full size (10,000 messages; make test runs 1,500)
 
 VENV := .venv
@@ -38,9 +39,7 @@ clean:
 	rm -rf $(VENV) .cache .omniroute .mypy_cache .ruff_cache .pytest_cache
 
 bench: $(INSTALLED)
-	$(VENV)/bin/python -m bench.core_decisions
-	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.router_service
-	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench.webhook_ack
+	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench
 
 chaos: $(INSTALLED)
 	OMNIROUTE_CHAOS_MESSAGES=10000 $(VENV)/bin/pytest -s tests/integration/test_chaos.py

@@ -135,7 +135,7 @@ async def router_loop(bootstrap_servers: str, database_url: str, messages: int) 
     runtime.stop.set()
     await asyncio.gather(*workers)
     await bus.close()
-    await runtime.engine.dispose()
+    await runtime.close_database()
     return (setup + messages) / elapsed
 
 

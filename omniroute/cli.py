@@ -196,7 +196,7 @@ async def _rebuild(settings: Settings) -> None:
         )
     finally:
         await runtime.bus.close()
-        await runtime.engine.dispose()
+        await runtime.close_database()
     print(f"\rrebuilt the read model from {applied} events of cc.routing.v1", file=sys.stderr)
 
 

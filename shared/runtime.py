@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.bus.base import Bus
 from shared.bus.factory import build_bus
 from shared.config import Settings
-from shared.db import create_engine, session_factory
+from shared.db import create_engine, reading_engine, session_factory
 from shared.db.outbox import relay
 from shared.http import health_router, install_problem_handlers
 from shared.stopping import sleep_unless
@@ -42,34 +42,52 @@ class Runtime:
     bus: Bus
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # For transactions that only read: on SQLite they do not take the write lock.
+    reading_engine: AsyncEngine
+    reads: async_sessionmaker[AsyncSession]
     # `omniroute run`: one process for one desk, whose provider accounts all belong to
     # the demo tenant.
     embedded: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
-    # Notified when something long polls wait for changed in this process; they also
-    # look again every second, for changes made by other processes.
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # Long polls wait on the subject they read (an agent's offers, a conversation, a
+    # command's verdict): a change wakes only those that read it, not every desk. They
+    # also look again every second, for changes made by other processes.
+    waiting: dict[str, set[asyncio.Event]] = field(default_factory=dict)
 
-    async def notify_changed(self) -> None:
-        async with self.changed:
-            self.changed.notify_all()
+    def notify(self, subjects: Iterable[str]) -> None:
+        """Wake the long polls waiting on any of these subjects."""
+        for subject in subjects:
+            for changed in self.waiting.get(subject, ()):
+                changed.set()
 
-    async def wait_changed(self, timeout_s: float) -> None:
-        async with self.changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), min(timeout_s, 1.0))
-
-    async def long_poll(self, wait_s: float, look: Callable[[], Awaitable[T]]) -> T:
+    async def long_poll(
+        self, wait_s: float, look: Callable[[], Awaitable[T]], *, subject: str
+    ) -> T:
         """What `look` finds, as soon as it finds something (a non-empty answer), or its
-        last answer once `wait_s` have passed: the long polls of desktops and widgets."""
+        last answer once `wait_s` have passed: the long polls of desktops and widgets.
+        `look` is tried again when `subject` is notified, and at least every second."""
         deadline = time.monotonic() + wait_s
-        while True:
-            found = await look()
-            remaining = deadline - time.monotonic()
-            if found or remaining <= 0:
-                return found
-            await self.wait_changed(remaining)
+        changed = asyncio.Event()
+        self.waiting.setdefault(subject, set()).add(changed)
+        try:
+            while True:
+                changed.clear()  # before looking: a change during the look wakes the wait
+                found = await look()
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), min(remaining, 1.0))
+        finally:
+            waiters = self.waiting[subject]
+            waiters.discard(changed)
+            if not waiters:
+                del self.waiting[subject]
+
+    async def close_database(self) -> None:
+        await self.engine.dispose()
+        await self.reading_engine.dispose()
 
     async def check_bus(self) -> None:
         if not self.connected.is_set():
@@ -84,11 +102,14 @@ class Runtime:
 def bootstrap(settings: Settings, *, bus: Bus | None = None, embedded: bool = False) -> Runtime:
     """Build the adapters from settings; tests pass their own bus here."""
     engine = create_engine(settings.effective_database_url)
+    readers = reading_engine(settings.effective_database_url, engine)
     return Runtime(
         settings=settings,
         bus=bus or build_bus(settings),
         engine=engine,
         sessions=session_factory(engine),
+        reading_engine=readers,
+        reads=session_factory(readers),
         embedded=embedded,
     )
 
@@ -124,7 +145,7 @@ def service_app(
             runtime.stop.set()
             await life
             await runtime.bus.close()
-            await runtime.engine.dispose()
+            await runtime.close_database()
             log.info("service.stopped", service=title)
 
     app = FastAPI(title=title, lifespan=lifespan)

@@ -39,7 +39,7 @@ async def refresh(runtime: Runtime) -> None:
         async with runtime.sessions() as session:
             tenants = (await session.scalars(select(ConfigurationItem.tenant).distinct())).all()
         now = utcnow()
-        desks = [await live.desk(runtime.sessions, tenant, now) for tenant in tenants]
+        desks = [await live.desk(runtime.reads, tenant, now) for tenant in tenants]
         # Cleared and set with no await between: a scrape sees all of it or none.
         for gauge in (QUEUE_WAITING, QUEUE_LONGEST_WAIT, AGENTS):
             gauge.clear()

@@ -65,7 +65,7 @@ async def project(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
             for envelope in envelopes:
                 await apply(session, envelope)
-        await runtime.notify_changed()  # wakes every long poll: once a batch, not once an event
+        runtime.notify(subject for envelope in envelopes for subject in subjects(envelope))
 
     async def apply_one(envelope: Envelope) -> None:
         await apply_batch([envelope])
@@ -73,6 +73,33 @@ async def project(runtime: Runtime) -> None:
     await consume(
         runtime.bus, [ROUTING], GROUP, apply_one, batch_handler=apply_batch, stop=runtime.stop
     )
+
+
+def agent_subject(tenant: str, agent_id: str) -> str:
+    """What an agent's offers long poll waits on."""
+    return f"agent:{tenant}:{agent_id}"
+
+
+def conversation_subject(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def cause_subject(event_id: str) -> str:
+    """What a command waiting for its verdict waits on: events it caused."""
+    return f"cause:{event_id}"
+
+
+def subjects(envelope: Envelope) -> list[str]:
+    """The long polls a routing event may answer."""
+    data = envelope.data
+    found = []
+    if (conversation_id := getattr(data, "conversation_id", None)) is not None:
+        found.append(conversation_subject(conversation_id))
+    if (agent_id := getattr(data, "agent_id", None)) is not None:
+        found.append(agent_subject(envelope.tenant, agent_id))
+    if envelope.causation is not None:
+        found.append(cause_subject(envelope.causation))
+    return found
 
 
 async def rebuild(runtime: Runtime, *, progress: Callable[[int], None]) -> int:

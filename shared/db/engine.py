@@ -8,13 +8,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
+    """`read_only`: for transactions that only read (see `reading_engine`)."""
     if url.startswith("sqlite"):
-        engine = _create_async_engine(url, connect_args={"timeout": 30})
+        # SQLite has one writer at a time. Writers wait their turn for the one write
+        # connection in the pool, at once when it is free; waiting in SQLite's busy
+        # handler instead sleeps in steps of up to 100 ms, and a busy desk crawls.
+        pool = {} if read_only else {"pool_size": 1, "max_overflow": 0}
+        engine = _create_async_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(
+            engine.sync_engine, "begin", _begin_deferred if read_only else _begin_immediate
+        )
         return engine
     return _create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def reading_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
+    """The engine for transactions that only read: on SQLite, connections of their own
+    that never take the write lock, so a hundred desks polling do not queue behind each
+    other and every writer (WAL lets them read while one writes); elsewhere `engine`."""
+    return create_engine(url, read_only=True) if url.startswith("sqlite") else engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -31,8 +45,12 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # A transaction that reads and then writes fails at once in WAL mode if another
     # writer committed in between (the busy timeout does not apply). Taking the write
-    # lock at BEGIN makes it wait its turn instead: one process, few writers.
+    # lock at BEGIN makes it wait its turn instead.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -121,7 +121,7 @@ async def test_messages_are_routed_and_the_decisions_published_with_their_cause(
     [inbound] = [ev.decode(r.value) for r in records if r.topic == ev.INBOUND]
     assert {e.causation for e in routed} == {inbound.id}
     assert {e.tenant for e in routed} == {"acme"}
-    await runtime.engine.dispose()
+    await runtime.close_database()
 
 
 async def test_a_batch_applied_again_after_a_crash_changes_nothing(stack: Stack) -> None:
@@ -145,7 +145,7 @@ async def test_a_batch_applied_again_after_a_crash_changes_nothing(stack: Stack)
     async with runtime.bus.subscribe([ev.ROUTING], "test-reader-2") as subscription:
         await take(subscription, 11)  # the ten and Ana's presence
         assert await subscription.fetch(timeout_s=1.5) == []
-    await runtime.engine.dispose()
+    await runtime.close_database()
 
 
 async def test_a_restarted_router_keeps_its_offers_and_their_deadlines(stack: Stack) -> None:
@@ -172,7 +172,7 @@ async def test_a_restarted_router_keeps_its_offers_and_their_deadlines(stack: St
         conversation_id=conversation.conversation_id,
         agent_id="ana",
     )
-    await runtime.engine.dispose()
+    await runtime.close_database()
 
 
 class PoisonedRouter(Router):
@@ -205,4 +205,4 @@ async def test_records_the_core_fails_on_are_parked_and_the_rest_of_the_batch_ro
     reasons = [p.reason for p in parked if isinstance(p, ev.DeadLettered)]
     assert [o.thread_key for o in opened] == ["session-3"]
     assert reasons == ["router failed: RuntimeError: a bug in the core"] * 2
-    await runtime.engine.dispose()
+    await runtime.close_database()

@@ -12,6 +12,7 @@ from fastapi import Response
 from sqlalchemy import select
 
 from services.agents.auth import Principal
+from services.agents.readmodel import cause_subject
 from shared.db.models import AppliedEvent
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import AGENT_EVENTS, Envelope, Payload
@@ -33,14 +34,14 @@ async def verdict(runtime: Runtime, command_id: str, types: set[str]) -> Applied
     """The first routing event of `types` caused by the command, within a few seconds."""
 
     async def caused() -> AppliedEvent | None:
-        async with runtime.sessions() as session:
+        async with runtime.reads() as session:
             return await session.scalar(
                 select(AppliedEvent).where(
                     AppliedEvent.causation == command_id, AppliedEvent.type.in_(types)
                 )
             )
 
-    return await runtime.long_poll(VERDICT_WAIT_S, caused)
+    return await runtime.long_poll(VERDICT_WAIT_S, caused, subject=cause_subject(command_id))
 
 
 def pending(response: Response, conversation_id: str) -> dict[str, str]:

@@ -102,7 +102,7 @@ def _agent_view(agent: LiveAgent) -> AgentView:
 async def list_agents(principal: AnyRole, runtime: RuntimeDep) -> Page[AgentView]:
     """Active agents with their live status, load and occupancy (agents read it too, to
     pick whom to transfer a conversation to)."""
-    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    now = await live.desk(runtime.reads, principal.tenant, utcnow())
     return Page(items=[_agent_view(agent) for agent in now.agents])
 
 
@@ -120,7 +120,7 @@ async def create_agent(spec: NewAgent, principal: Admin, runtime: RuntimeDep) ->
 
 @router.get("/agents/{agent_id}")
 async def read_agent(agent_id: str, principal: Reader, runtime: RuntimeDep) -> AgentView:
-    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    now = await live.desk(runtime.reads, principal.tenant, utcnow())
     agent = next((a for a in now.agents if a.config.agent_id == agent_id), None)
     if agent is None:
         raise HTTPException(404, f"no agent {agent_id!r}")
@@ -155,7 +155,7 @@ def _queue_view(now: live.Desk, queue: QueueUpserted) -> QueueView:
 async def list_queues(principal: AnyRole, runtime: RuntimeDep) -> Page[QueueView]:
     """Queues with waiting, longest wait, EWT, ASA, service level, abandonment, handle
     time and staffing; an agent sees the queues they serve."""
-    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    now = await live.desk(runtime.reads, principal.tenant, utcnow())
     queues = now.queues_of(principal.agent_id or "") if principal.role is Role.AGENT else now.queues
     return Page(items=[_queue_view(now, queue) for queue in queues])
 
@@ -172,7 +172,7 @@ async def create_queue(spec: NewQueue, principal: Admin, runtime: RuntimeDep) ->
 async def _visible_queue(
     runtime: Runtime, principal: Principal, queue_id: str
 ) -> tuple[live.Desk, QueueUpserted]:
-    now = await live.desk(runtime.sessions, principal.tenant, utcnow())
+    now = await live.desk(runtime.reads, principal.tenant, utcnow())
     queue = next((q for q in now.queues if q.queue_id == queue_id), None)
     if queue is None:
         raise HTTPException(404, f"no queue {queue_id!r}")
@@ -225,7 +225,7 @@ async def put_rules(
 ) -> RoutingRulesChanged:
     queues = {
         q.queue_id
-        for q in await configuration.all_of(runtime.sessions, principal.tenant, QueueUpserted)
+        for q in await configuration.all_of(runtime.reads, principal.tenant, QueueUpserted)
     }
     unknown = sorted({rules.default_queue_id, *(rule.queue_id for rule in rules.rules)} - queues)
     if unknown:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import and_, or_, select
 
-from services.agents import configuration, live
+from services.agents import configuration, live, readmodel
 from services.agents.api import commands
 from services.agents.api.page import Page
 from services.agents.auth import AnyRole, Principal, Role, allow
@@ -130,12 +130,12 @@ async def _waits(
     """Positions are worked out only when a conversation in the answer is waiting."""
     if not any(row.state in WAITING for row in rows):
         return {}
-    return (await live.desk(runtime.sessions, tenant, utcnow())).positions()
+    return (await live.desk(runtime.reads, tenant, utcnow())).positions()
 
 
 async def _own(runtime: Runtime, principal: Principal, conversation_id: str) -> ReadConversation:
     """The conversation, if the key may see it: 404 outside the tenant, 403 another agent's."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await session.get(ReadConversation, conversation_id)
     if row is None or row.tenant != principal.tenant:
         raise HTTPException(404, "no such conversation")
@@ -152,7 +152,7 @@ async def conversation_view(
 
 
 async def _detailed(runtime: Runtime, tenant: str, conversation_id: str) -> ConversationView:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await session.get(ReadConversation, conversation_id)
         assert row is not None  # the caller checked it exists; rows are never deleted
         messages = (
@@ -177,7 +177,7 @@ async def _detailed(runtime: Runtime, tenant: str, conversation_id: str) -> Conv
 
 @router.get("/agents/me/conversations")
 async def my_conversations(principal: AgentKey, runtime: RuntimeDep) -> Page[ConversationView]:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = (
             await session.scalars(
                 select(ReadConversation)
@@ -236,7 +236,7 @@ async def list_conversations(
     if cursor is not None:
         query = query.where(_after_cursor(cursor))
     order = (ReadConversation.opened_at.desc(), ReadConversation.conversation_id.desc())
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = (await session.scalars(query.order_by(*order).limit(limit + 1))).all()
     page, more = rows[:limit], len(rows) > limit
     waits = await _waits(runtime, principal.tenant, page)
@@ -264,7 +264,7 @@ async def read_messages(
     await _own(runtime, principal, conversation_id)
     query = select(ReadMessage).where(ReadMessage.conversation_id == conversation_id)
     if after is not None:
-        async with runtime.sessions() as session:
+        async with runtime.reads() as session:
             last = await session.get(ReadMessage, after)
         if last is None or last.conversation_id != conversation_id:
             raise HTTPException(404, f"no message {after!r} in this conversation")
@@ -276,11 +276,12 @@ async def read_messages(
         )
 
     async def new_messages() -> Sequence[ReadMessage]:
-        async with runtime.sessions() as session:
+        async with runtime.reads() as session:
             ordered = query.order_by(ReadMessage.at, ReadMessage.message_id)
             return (await session.scalars(ordered)).all()
 
-    rows = await runtime.long_poll(wait, new_messages)
+    subject = readmodel.conversation_subject(conversation_id)
+    rows = await runtime.long_poll(wait, new_messages, subject=subject)
     return Page(items=[_message_view(m) for m in rows])
 
 

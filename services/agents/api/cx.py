@@ -84,7 +84,7 @@ async def summary(
     if channel is not None:
         conversations = conversations.where(ReadConversation.channel == channel.value)
         surveys = surveys.where(ReadSurvey.channel == channel.value)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = (await session.scalars(conversations)).all()
         sent = (await session.scalars(surveys)).all()
     answered = [s for s in sent if s.score is not None]

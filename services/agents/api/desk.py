@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from services.agents import readmodel
 from services.agents.api import commands, conversations
 from services.agents.api.page import Page
 from services.agents.auth import Principal, Role, allow
@@ -62,7 +63,7 @@ async def my_offers(
     """Open offers; with `wait`, answers as soon as one exists."""
 
     async def open_offers() -> Sequence[ReadOffer]:
-        async with runtime.sessions() as session:
+        async with runtime.reads() as session:
             return (
                 await session.scalars(
                     select(ReadOffer).where(
@@ -74,7 +75,8 @@ async def my_offers(
                 )
             ).all()
 
-    rows = await runtime.long_poll(wait, open_offers)
+    subject = readmodel.agent_subject(principal.tenant, principal.agent_id or "")
+    rows = await runtime.long_poll(wait, open_offers, subject=subject)
     return Page(items=[_offer_view(row) for row in rows])
 
 
@@ -88,7 +90,7 @@ def _offer_view(row: ReadOffer) -> OfferView:
 
 
 async def _own_offer(runtime: Runtime, principal: Principal, offer_id: str) -> ReadOffer:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         offer = await session.get(ReadOffer, offer_id)
     if offer is None or offer.tenant != principal.tenant:
         raise HTTPException(404, "no such offer")

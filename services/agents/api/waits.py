@@ -25,7 +25,7 @@ class ChatWait(BaseModel):
 
 @router.get("/chat/{session_id}/wait")
 async def chat_wait(session_id: str, runtime: RuntimeDep) -> ChatWait:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await session.scalar(
             select(ReadConversation)
             .where(
@@ -37,7 +37,7 @@ async def chat_wait(session_id: str, runtime: RuntimeDep) -> ChatWait:
         )
     if row is None:
         raise HTTPException(404, "no conversation for this chat session")
-    desk = await live.recent_desk(runtime.sessions, row.tenant, max_age_s=FRESH_S)
+    desk = await live.recent_desk(runtime.reads, row.tenant, max_age_s=FRESH_S)
     place = desk.positions().get(row.conversation_id)
     if place is None:
         return ChatWait(waiting=False, position=None, ewt_s=None)

@@ -79,7 +79,7 @@ async def visitor_session(
 ) -> ChatSession:
     """The session the bearer token opens; 401 alike for a wrong token or session."""
     token = authorization.removeprefix("Bearer ")
-    async with runtime.sessions() as db:
+    async with runtime.reads() as db:
         session = await db.get(ChatSession, session_id)
     if session is None or not hmac.compare_digest(session.token_hash, _hash(token)):
         raise HTTPException(401, "this token does not open this chat session")
@@ -135,7 +135,7 @@ async def send_message(
         at=now,
     )
     await accept(runtime, session.tenant, [message], also=lambda db: db.add(line))
-    await runtime.notify_changed()
+    runtime.notify([_subject(session.session_id)])
     return {"id": message_id}
 
 
@@ -147,12 +147,21 @@ async def read_messages(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> Transcript:
     """The transcript after message `after`; with `wait`, answers as soon as there is one."""
-    lines = await runtime.long_poll(wait, lambda: _lines(runtime, session.session_id, after))
+    lines = await runtime.long_poll(
+        wait,
+        lambda: _lines(runtime, session.session_id, after),
+        subject=_subject(session.session_id),
+    )
     return Transcript(messages=lines)
 
 
+def _subject(session_id: str) -> str:
+    """What the widget's transcript long poll waits on."""
+    return f"chat:{session_id}"
+
+
 async def _lines(runtime: Runtime, session_id: str, after: str | None) -> list[ChatLine]:
-    async with runtime.sessions() as db:
+    async with runtime.reads() as db:
         query = select(ChatMessage).where(ChatMessage.session_id == session_id)
         if after:
             cursor = await db.scalar(select(ChatMessage.seq).where(ChatMessage.message_id == after))
@@ -181,7 +190,7 @@ async def send(
                     at=envelope.at,
                 )
             )
-    await runtime.notify_changed()
+    runtime.notify([_subject(message.thread_key)])
     return httpx.Response(200)  # the delivery worker's success, as a provider would answer
 
 

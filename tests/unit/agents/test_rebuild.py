@@ -67,7 +67,7 @@ async def test_a_rebuild_replays_the_topic_into_an_emptied_read_model(tmp_path: 
     again = await rebuild(runtime, progress=progress.append)
     rebuilt = await snapshot(runtime)
     await runtime.bus.close()
-    await runtime.engine.dispose()
+    await runtime.close_database()
 
     assert first == again == len(ROUTING_EVENTS) + 1 and progress[-1] == first
     assert rebuilt == built
