@@ -456,16 +456,26 @@ def _preferred_eligible(
 def _best_waiting_for(
     state: TenantState, agent: Agent, queues: list[Queue], now: datetime
 ) -> Conversation | None:
-    """The first conversation, in queue priority and then waiting order, the agent may take."""
+    """The conversation the agent may take that should leave first: from the queues of
+    the highest priority that hold one, the longest effective wait, whichever of them it
+    waits in. An agent with two skills so serves both queues in turn of arrival, not one
+    always before the other (`queues` come by priority, highest first)."""
     reoffer_after_s = (state.rules or DEFAULT_RULES).reoffer_after_s
+    best: tuple[float, Conversation] | None = None
+    best_priority = 0
     for queue in queues:
+        if best is not None and queue.config.priority < best_priority:
+            break
         if not could_serve(agent, queue):
             continue
         for conversation_id in queue:
             conversation = state.conversations[conversation_id]
             if is_eligible(agent, conversation, queue, now, reoffer_after_s=reoffer_after_s):
-                return conversation
-    return None
+                rank = queue.rank(conversation_id)
+                if best is None or rank < best[0]:
+                    best, best_priority = (rank, conversation), queue.config.priority
+                break
+    return best[1] if best is not None else None
 
 
 # State changes shared by several inputs

@@ -155,6 +155,10 @@ class Queue:
         while iterating."""
         return (entry[2] for entry in self._order)
 
+    def rank(self, conversation_id: str) -> float:
+        """The conversation's effective arrival time: comparable across queues."""
+        return self._entries[conversation_id][0]
+
     def __len__(self) -> int:
         return len(self._order)
 

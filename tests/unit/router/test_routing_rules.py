@@ -134,6 +134,26 @@ def test_the_rules_pick_the_queue_by_intent_language_and_tier() -> None:
     assert queued == ["fraud", "vip", "spanish", "general"]
 
 
+def test_a_freed_agent_with_two_skills_takes_the_longest_wait_of_either_queue() -> None:
+    desk = Desk()
+    desk.queue("a-fraud", required_skills={"fraud": 1})
+    desk.queue("b-general", required_skills={"general": 1})
+    desk.rules(
+        default_queue_id="b-general", rules=(ev.RoutingRule(intent="fraud", queue_id="a-fraud"),)
+    )
+    desk.agent("ana", skills={"fraud": 1, "general": 1}, capacity={ev.Channel.CHAT: 1})
+    held = only(desk.customer_writes("I need help with my account"), ev.OfferCreated)
+    desk.accept(held)
+    general = only(desk.customer_writes("I need help with my account"), ev.ConversationQueued)
+    desk.wait(30)
+    desk.customer_writes("Someone made an unauthorized payment with my card")
+
+    out = desk.close(held.conversation_id, "ana")
+
+    # Not the fraud queue first because of its name: the general customer waited longer.
+    assert only(out, ev.OfferCreated).conversation_id == general.conversation_id
+
+
 def test_the_customers_previous_agent_gets_the_conversation_even_if_busier() -> None:
     desk = desk_with("ana", "ben")
     first = only(desk.customer_writes(COMPLEX, customer="lucia"), ev.OfferCreated)
