@@ -34,10 +34,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.telegram import BOT, SECRET, customer_writes
 from services.agents.auth import new_key
 from tests.processes import OmnirouteProcess, migrate, run_cli
 
-SECRET = "bench-secret"  # noqa: S105 (a benchmark's own throwaway bot)
 AGENTS = 100  # x 25 conversations each: room for every message of a 10 s run
 TENANT = "demo"
 
@@ -52,24 +52,10 @@ class Clock:
 
 async def send(base_url: str, rate: float, seconds: float, clock: Clock) -> None:
     async def one(client: httpx.AsyncClient, n: int) -> None:
-        chat = str(10_000 + n)
-        update = {
-            "update_id": n,
-            "message": {
-                "message_id": n,
-                "date": int(time.time()),
-                "chat": {"id": int(chat), "type": "private"},
-                "from": {"id": int(chat), "first_name": "Bench"},
-                "text": "I was charged twice for my order, please refund one",
-            },
-        }
-        answer = await client.post(
-            f"{base_url}/webhooks/telegram/bench",
-            json=update,
-            headers={"x-telegram-bot-api-secret-token": SECRET},
-        )
-        answer.raise_for_status()
-        clock.acked[chat] = time.monotonic()
+        chat = 10_000 + n
+        text = "I was charged twice for my order, please refund one"
+        await customer_writes(client, base_url, n, chat, text)
+        clock.acked[str(chat)] = time.monotonic()
 
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client, asyncio.TaskGroup() as group:
@@ -188,7 +174,7 @@ async def on_kafka(directory: Path) -> AsyncIterator[System]:
 
 
 def _bots() -> str:
-    return json.dumps({"bench": {"tenant": TENANT, "secret_token": SECRET}})
+    return json.dumps({BOT: {"tenant": TENANT, "secret_token": SECRET}})
 
 
 def percentiles(latencies: list[float]) -> tuple[float, float, float]:

@@ -31,6 +31,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 
+from bench.telegram import BOT, SECRET, customer_writes
 from services.channels.app import create_app
 from shared.bus.base import Bus
 from shared.bus.kafka import KafkaBus
@@ -40,7 +41,6 @@ from shared.db.migrate import upgrade_async
 from shared.runtime import bootstrap
 from tests.processes import free_port
 
-SECRET = "bench-secret"  # noqa: S105 (a benchmark's own throwaway bot)
 CONCURRENCY = 32
 
 
@@ -76,22 +76,7 @@ async def hammer(base_url: str, requests: int) -> float:
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         for n in counter:
-            update = {
-                "update_id": n,
-                "message": {
-                    "message_id": n,
-                    "date": 1441645532,
-                    "chat": {"id": 1000 + n % 500, "type": "private"},
-                    "from": {"id": 1000 + n % 500, "first_name": "Bench"},
-                    "text": "Hi, where is my order?",
-                },
-            }
-            response = await client.post(
-                f"{base_url}/webhooks/telegram/bench",
-                json=update,
-                headers={"x-telegram-bot-api-secret-token": SECRET},
-            )
-            response.raise_for_status()
+            await customer_writes(client, base_url, n, 1000 + n % 500, "Hi, where is my order?")
 
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
@@ -133,7 +118,7 @@ async def main() -> None:
     if args.client:
         print(await hammer(args.client, args.requests))
         return
-    bots = {"bench": {"tenant": "bench", "secret_token": SECRET}}
+    bots = {BOT: {"tenant": "bench", "secret_token": SECRET}}
     async with served(baseline_app()) as base_url:
         baseline = await load(base_url, args.requests)
     with tempfile.TemporaryDirectory() as directory:
