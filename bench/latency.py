@@ -40,6 +40,8 @@ from tests.processes import OmnirouteProcess, migrate, run_cli
 
 AGENTS = 100  # x 25 conversations each: room for every message of a 10 s run
 TENANT = "demo"
+# Below uvicorn's 5 s keep-alive: a connection the server is closing is never reused.
+KEEPALIVE_S = 2.0
 
 
 @dataclass
@@ -57,7 +59,7 @@ async def send(base_url: str, rate: float, seconds: float, clock: Clock) -> None
         await customer_writes(client, base_url, n, chat, text)
         clock.acked[str(chat)] = time.monotonic()
 
-    limits = httpx.Limits(max_connections=64)
+    limits = httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client, asyncio.TaskGroup() as group:
         started = time.monotonic()
         for n in range(int(rate * seconds)):
@@ -67,7 +69,10 @@ async def send(base_url: str, rate: float, seconds: float, clock: Clock) -> None
 
 async def agent(base_url: str, key: str, clock: Clock, stop: asyncio.Event) -> None:
     headers = {"authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as api:
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE_S)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=30, limits=limits
+    ) as api:
         await api.put("/v1/agents/me/status", json={"status": "available"})
         while not stop.is_set():
             offers = (await api.get("/v1/agents/me/offers", params={"wait": 2})).json()["items"]

@@ -11,11 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     """`read_only`: for transactions that only read (see `reading_engine`)."""
     if url.startswith("sqlite"):
-        # SQLite has one writer at a time. Writers wait their turn for the one write
-        # connection in the pool, at once when it is free; waiting in SQLite's busy
-        # handler instead sleeps in steps of up to 100 ms, and a busy desk crawls.
-        pool = {} if read_only else {"pool_size": 1, "max_overflow": 0}
-        engine = _create_async_engine(url, connect_args={"timeout": 30}, **pool)
+        engine = _create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(
             engine.sync_engine, "begin", _begin_deferred if read_only else _begin_immediate
