@@ -10,7 +10,7 @@ Signed Telegram updates, each from a new customer, are sent at a steady rate (20
 - channels, router and agents as three processes on Kafka + PostgreSQL
   (OMNIROUTE_TEST_KAFKA, OMNIROUTE_TEST_DATABASE_URL).
 
-A hundred agents long-poll `GET /v1/agents/me/offers?wait=2`; on seeing offers they
+Twenty-five agents long-poll `GET /v1/agents/me/offers?wait=2`; on seeing offers they
 accept them, then poll again, as a desk does. The latency of a message is from the
 webhook's 200 to the first answer of a long poll that holds its offer. Prints p50, p95
 and p99 in milliseconds per mode, of the messages whose offer was seen within 30 s of
@@ -38,8 +38,8 @@ from bench.telegram import BOT, SECRET, customer_writes
 from services.agents.auth import new_key
 from tests.processes import OmnirouteProcess, migrate, run_cli
 
-AGENTS = 100  # x 25 conversations each: room for every message of a 10 s run
-TENANT = "demo"
+AGENTS = 25  # x 100 conversations each: room for every message of a 10 s run
+DEMO = "demo"  # the tenant `omniroute run` creates
 # Below uvicorn's 5 s keep-alive: a connection the server is closing is never reused.
 KEEPALIVE_S = 2.0
 
@@ -98,7 +98,7 @@ async def measure(system: System, rate: float, seconds: float) -> tuple[list[flo
         (await api.put("/v1/routing/rules", json={"default_queue_id": "bench"})).raise_for_status()
         keys = []
         for n in range(AGENTS):
-            body = {"agent_id": f"bench-{n}", "name": f"Bench {n}", "capacity": {"telegram": 25}}
+            body = {"agent_id": f"bench-{n}", "name": f"Bench {n}", "capacity": {"telegram": 100}}
             (await api.post("/v1/agents", json=body)).raise_for_status()
             key = await api.post("/v1/keys", json={"role": "agent", "agent_id": f"bench-{n}"})
             keys.append(key.raise_for_status().json()["key"])
@@ -140,7 +140,7 @@ async def embedded(directory: Path) -> AsyncIterator[System]:
     env = {
         "OMNIROUTE_DATA_DIR": str(directory),
         "OMNIROUTE_BOOTSTRAP_ADMIN_KEY": admin,
-        "OMNIROUTE_TELEGRAM_BOTS": _bots(),
+        "OMNIROUTE_TELEGRAM_BOTS": _bots(DEMO),
         "OMNIROUTE_LOG_LEVEL": "warning",
     }
     process = OmnirouteProcess("run", env, directory / "run.log")
@@ -162,10 +162,11 @@ async def on_kafka(directory: Path) -> AsyncIterator[System]:
         "OMNIROUTE_LOG_LEVEL": "warning",
     }
     await asyncio.to_thread(migrate, env["OMNIROUTE_DATABASE_URL"])
-    command = ["keys", "create", "--role", "admin", "--tenant", TENANT]
+    tenant = f"latency{uuid.uuid4().hex[:6]}"  # runs share the database: a tenant each
+    command = ["keys", "create", "--role", "admin", "--tenant", tenant]
     admin = (await asyncio.to_thread(run_cli, command, env)).split()[-1]
     channels = OmnirouteProcess(
-        "channels", {**env, "OMNIROUTE_TELEGRAM_BOTS": _bots()}, directory / "channels.log"
+        "channels", {**env, "OMNIROUTE_TELEGRAM_BOTS": _bots(tenant)}, directory / "channels.log"
     )
     agents = OmnirouteProcess("agents", env, directory / "agents.log")
     services = [channels, OmnirouteProcess("router", env, directory / "router.log"), agents]
@@ -178,8 +179,8 @@ async def on_kafka(directory: Path) -> AsyncIterator[System]:
             service.kill()
 
 
-def _bots() -> str:
-    return json.dumps({BOT: {"tenant": TENANT, "secret_token": SECRET}})
+def _bots(tenant: str) -> str:
+    return json.dumps({BOT: {"tenant": tenant, "secret_token": SECRET}})
 
 
 def percentiles(latencies: list[float]) -> tuple[float, float, float]:
