@@ -207,10 +207,13 @@ async def main() -> None:
             with tempfile.TemporaryDirectory() as directory:
                 async with start(Path(directory)) as system:
                     latencies, late = await measure(system, rate, args.seconds)
-            p50, p95, p99 = percentiles(latencies)
+            figures = (
+                " ".join(f"{p:>7.0f}" for p in percentiles(latencies))
+                if len(latencies) > 1
+                else f"{'-':>7} {'-':>7} {'-':>7}"  # no offer seen in time: nothing to rank
+            )
             print(
-                f"{name:<34} {rate:>6g} {len(latencies) + late:>8} {len(latencies):>7} "
-                f"{p50:>7.0f} {p95:>7.0f} {p99:>7.0f}",
+                f"{name:<34} {rate:>6g} {len(latencies) + late:>8} {len(latencies):>7} {figures}",
                 flush=True,
             )
 
