@@ -36,6 +36,7 @@ import httpx
 
 from bench.telegram import BOT, SECRET, customer_writes
 from services.agents.auth import new_key
+from tests.databases import fresh_database
 from tests.processes import OmnirouteProcess, migrate, run_cli
 
 AGENTS = 25  # x 100 conversations each: room for every message of a 10 s run
@@ -153,16 +154,25 @@ async def embedded(directory: Path) -> AsyncIterator[System]:
 
 @asynccontextmanager
 async def on_kafka(directory: Path) -> AsyncIterator[System]:
+    # A database of its own: the router's stored offsets are per topic name without the
+    # prefix, so one left by another run on the same server would make it skip records.
+    server = os.environ["OMNIROUTE_TEST_DATABASE_URL"]
+    async with fresh_database(server) as database_url, _services(directory, database_url) as system:
+        yield system
+
+
+@asynccontextmanager
+async def _services(directory: Path, database_url: str) -> AsyncIterator[System]:
     env = {
         "OMNIROUTE_BUS": "kafka",
         "OMNIROUTE_KAFKA_BOOTSTRAP": os.environ["OMNIROUTE_TEST_KAFKA"],
         "OMNIROUTE_KAFKA_TOPIC_PREFIX": f"latency{uuid.uuid4().hex[:6]}.",
-        "OMNIROUTE_DATABASE_URL": os.environ["OMNIROUTE_TEST_DATABASE_URL"],
+        "OMNIROUTE_DATABASE_URL": database_url,
         "OMNIROUTE_DATA_DIR": str(directory),
         "OMNIROUTE_LOG_LEVEL": "warning",
     }
-    await asyncio.to_thread(migrate, env["OMNIROUTE_DATABASE_URL"])
-    tenant = f"latency{uuid.uuid4().hex[:6]}"  # runs share the database: a tenant each
+    await asyncio.to_thread(migrate, database_url)
+    tenant = "latency"
     command = ["keys", "create", "--role", "admin", "--tenant", tenant]
     admin = (await asyncio.to_thread(run_cli, command, env)).split()[-1]
     channels = OmnirouteProcess(

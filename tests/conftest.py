@@ -13,13 +13,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
 from shared.bus.base import Bus
 from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
+from tests.databases import fresh_database
 
 BusFactory = Callable[[], Awaitable[Bus]]
 
@@ -67,17 +67,8 @@ def unique(prefix: str) -> str:
 @pytest.fixture
 async def fresh_postgres_url(postgres_url: str) -> AsyncIterator[str]:
     """A new, empty database on the test PostgreSQL server, dropped afterwards."""
-    server = make_url(postgres_url)
-    name = unique("t").replace("-", "_")
-    admin = await asyncpg.connect(
-        host=server.host, port=server.port, user=server.username, database=server.database
-    )
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield server.set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
