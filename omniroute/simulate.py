@@ -101,14 +101,52 @@ class _Anyone:
         return Assessment(1.0, "high", (message.text,), "en", ())
 
 
+class Customers:
+    """Who comes, what they need and how long they stay: one random stream each for
+    arrivals, handle times and patience, so that policies compared on a seed, and a
+    textbook queue fed the same seed, see the same customers whatever order they are
+    served in."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.s = scenario
+        self.rate_per_s = scenario.arrival_rate_per_hour / 3600
+        self.arrivals = random.Random(f"{scenario.seed}:arrivals")  # noqa: S311 (repeatable)
+        self.handle = random.Random(f"{scenario.seed}:handle")  # noqa: S311
+        self.patience = random.Random(f"{scenario.seed}:patience")  # noqa: S311
+
+    def gap_s(self) -> float:
+        """Time to the next arrival."""
+        return self.arrivals.expovariate(self.rate_per_s)
+
+    def demand(self) -> Demand:
+        if not self.s.demands:
+            return Demand(QUEUE, 1.0)
+        draw = self.arrivals.random() * sum(d.share for d in self.s.demands)
+        for demand in self.s.demands:
+            draw -= demand.share
+            if draw < 0:
+                return demand
+        return self.s.demands[-1]
+
+    def handle_s(self, factor: float = 1.0) -> float:
+        """A handle time, drawn when the conversation is answered."""
+        mean = self.s.aht_s * factor
+        if self.s.handle == "exponential":
+            return self.handle.expovariate(1 / mean)
+        sigma = 0.8  # lognormal with the given mean
+        return self.handle.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
+
+    def patience_s(self) -> float | None:
+        """How long this customer waits before giving up; None: for ever."""
+        if self.s.patience_s is None:
+            return None
+        return self.patience.expovariate(1 / self.s.patience_s)
+
+
 class Simulation:
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
-        # One stream each for arrivals, handle times and patience: policies compared on a
-        # seed then see the same customers, whatever order they serve them in.
-        self.rng = random.Random(f"{scenario.seed}:arrivals")  # noqa: S311 (repeatable)
-        self.handle_rng = random.Random(f"{scenario.seed}:handle")  # noqa: S311
-        self.patience_rng = random.Random(f"{scenario.seed}:patience")  # noqa: S311
+        self.customers = Customers(scenario)
         self.router = Router(classifier=_Anyone(), selection=policy(scenario.policy))
         self.state = TenantState("sim")
         self.events: list[tuple[float, int, str, str]] = []
@@ -171,25 +209,8 @@ class Simulation:
                 status = ev.AgentStatusChanged(agent_id=agent_id, status=ev.AgentStatus.AVAILABLE)
                 self._decide(status)
 
-    def _demand(self) -> Demand:
-        if not self.s.demands:
-            return Demand(QUEUE, 1.0)
-        draw = self.rng.random() * sum(d.share for d in self.s.demands)
-        for demand in self.s.demands:
-            draw -= demand.share
-            if draw < 0:
-                return demand
-        return self.s.demands[-1]
-
     def _at(self, delay_s: float, kind: str, subject: str) -> None:
         heapq.heappush(self.events, (self.now + delay_s, next(self.seq), kind, subject))
-
-    def _handle_time(self, factor: float) -> float:
-        mean = self.s.aht_s * factor
-        if self.s.handle == "exponential":
-            return self.handle_rng.expovariate(1 / mean)
-        sigma = 0.8  # lognormal with the given mean
-        return self.handle_rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
 
     def _follow(self, out: list[Out]) -> None:
         """Start the service of whatever the core just assigned."""
@@ -215,7 +236,7 @@ class Simulation:
                     if demand.complex:
                         self.complex_answered += 1
                         self.complex_right_skill += right_skill
-                handle = self._handle_time(1.0 if right_skill else self.s.unskilled_factor)
+                handle = self.customers.handle_s(1.0 if right_skill else self.s.unskilled_factor)
                 self.busy_s += handle
                 self.busy_by_agent[data.agent_id] += handle
                 self.handled_s, self.handled = self.handled_s + handle, self.handled + 1
@@ -246,8 +267,7 @@ class Simulation:
 
     def run(self, progress: Callable[[float], None] | None = None) -> Result:
         end_s = self.s.hours * 3600
-        rate_per_s = self.s.arrival_rate_per_hour / 3600
-        self._at(self.rng.expovariate(rate_per_s), "arrival", "")
+        self._at(self.customers.gap_s(), "arrival", "")
         customers = itertools.count()
         next_report = 0.0
         while self.events:
@@ -256,7 +276,7 @@ class Simulation:
                 if self.now > end_s:
                     continue  # no more arrivals; those in the desk finish
                 n = next(customers)
-                demand = self._demand()
+                demand = self.customers.demand()
                 out = self._decide(
                     ev.MessageReceived(
                         channel=ev.Channel.CHAT,
@@ -270,10 +290,10 @@ class Simulation:
                 opened = next(o.data for o in out if isinstance(o.data, ev.ConversationOpened))
                 self.demand_of[opened.conversation_id] = demand
                 self._follow(out)
-                if self.s.patience_s is not None:
-                    patience = self.patience_rng.expovariate(1 / self.s.patience_s)
+                patience = self.customers.patience_s()
+                if patience is not None:
                     self._at(patience, "patience", opened.conversation_id)
-                self._at(self.rng.expovariate(rate_per_s), "arrival", "")
+                self._at(self.customers.gap_s(), "arrival", "")
             elif kind == "done":
                 closing = ev.ConversationCloseRequested(conversation_id=subject, disposition="done")
                 self._follow(self._decide(closing))

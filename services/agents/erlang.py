@@ -8,6 +8,7 @@ finite wait to quote, and the functions say so with None.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 
 def probability_of_waiting(load: float, agents: int) -> float | None:
@@ -48,14 +49,22 @@ def wait_behind(ahead: int, agents: int, handle_s: float) -> float:
     return (ahead + 1) * handle_s / agents
 
 
-def erlang_a(
-    arrivals_per_s: float, handle_s: float, patience_s: float, agents: int
-) -> tuple[float, float, float]:
-    """Erlang A (M/M/c+M, Palm's model with impatient customers): the share that waits,
-    the mean wait of all arrivals, and the share that abandons.
+class ErlangA(NamedTuple):
+    p_wait: float  # share of arrivals that find every agent busy
+    mean_wait_s: float  # of all arrivals, the time until answered or gone
+    asa_s: float  # of the answered ones
+    abandon_rate: float
+
+
+def erlang_a(arrivals_per_s: float, handle_s: float, patience_s: float, agents: int) -> ErlangA:
+    """Erlang A (M/M/c+M, Palm's model with impatient customers), served first come
+    first served.
 
     From the birth-death chain itself (arrivals at rate λ; n customers leave at rate
-    μ·min(n, c) + θ·max(n - c, 0)), truncated where the tail no longer counts."""
+    μ·min(n, c) + θ·max(n - c, 0)), truncated where the tail no longer counts. An
+    arrival sees the chain's stationary state (Poisson arrivals see time averages); one
+    with j waiting ahead moves up at rate cμ + jθ and gives up at rate θ, so it is
+    answered with probability Π cμ+iθ / cμ+(i+1)θ and, if so, after Σ 1 / cμ+(i+1)θ."""
     mu, theta = 1 / handle_s, 1 / patience_s
     weights, weight, n = [1.0], 1.0, 0
     while weight > 1e-16 * sum(weights) or n < agents:
@@ -63,6 +72,18 @@ def erlang_a(
         weight *= arrivals_per_s / (mu * min(n, agents) + theta * max(n - agents, 0))
         weights.append(weight)
     total = sum(weights)
-    waiting = sum(weights[agents:]) / total
+    answered = sum(weights[:agents]) / total
+    answered_wait = 0.0  # Σ P(sees j ahead, is answered) x its wait
+    reach, wait = 1.0, 0.0  # for j ahead: P(answered), its wait if answered
+    for ahead, w in enumerate(weights[agents:]):
+        rate = agents * mu + (ahead + 1) * theta
+        reach, wait = reach * (rate - theta) / rate, wait + 1 / rate
+        answered += w / total * reach
+        answered_wait += w / total * reach * wait
     queued = sum((k - agents) * w for k, w in enumerate(weights) if k > agents) / total
-    return waiting, queued / arrivals_per_s, theta * queued / arrivals_per_s
+    return ErlangA(
+        p_wait=sum(weights[agents:]) / total,
+        mean_wait_s=queued / arrivals_per_s,
+        asa_s=answered_wait / answered,
+        abandon_rate=1 - answered,
+    )

@@ -66,16 +66,37 @@ def erlang_b(load: float, agents: int) -> float:
 
 def test_erlang_a_meets_its_limits() -> None:
     # Customers who never give up: Erlang C. Customers who leave at once: Erlang B.
-    waiting, asa, abandoned = erlang_a(8 / 300, 300, 1e12, 10)
-    assert waiting == pytest.approx(closed_form(8, 10), rel=1e-6)
-    assert asa == pytest.approx(closed_form(8, 10) * 300 / 2, rel=1e-6)
-    assert abandoned == pytest.approx(0, abs=1e-6)
-    _, _, left = erlang_a(12 / 300, 300, 1e-6, 10)
-    assert left == pytest.approx(erlang_b(12, 10), rel=1e-4)
+    patient = erlang_a(8 / 300, 300, 1e12, 10)
+    assert patient.p_wait == pytest.approx(closed_form(8, 10), rel=1e-6)
+    assert patient.mean_wait_s == pytest.approx(closed_form(8, 10) * 300 / 2, rel=1e-6)
+    assert patient.asa_s == pytest.approx(patient.mean_wait_s, rel=1e-6)
+    assert patient.abandon_rate == pytest.approx(0, abs=1e-6)
+    gone = erlang_a(12 / 300, 300, 1e-6, 10)
+    assert gone.abandon_rate == pytest.approx(erlang_b(12, 10), rel=1e-4)
+    assert gone.asa_s == pytest.approx(0, abs=1e-4)
 
 
 def test_erlang_a_stays_finite_when_more_work_arrives_than_agents_can_do() -> None:
     # 15 Erlangs on 10 agents: at most 10 can be served, so at least a third must leave.
-    waiting, asa, abandoned = erlang_a(15 / 300, 300, 120, 10)
-    assert 0 < waiting < 1 and 0 < asa < 120
-    assert abandoned >= 1 - 10 / 15
+    overloaded = erlang_a(15 / 300, 300, 120, 10)
+    assert 0 < overloaded.p_wait < 1 and 0 < overloaded.mean_wait_s < 120
+    assert overloaded.abandon_rate >= 1 - 10 / 15
+    # The answered waited less than an average patience: the patient ones stayed.
+    assert 0 < overloaded.asa_s < 120
+
+
+@given(
+    agents=st.integers(1, 40),
+    utilisation=st.floats(0.3, 1.5),
+    patience_ratio=st.floats(0.1, 10),
+)
+def test_erlang_a_abandonment_is_patience_rate_times_mean_wait(
+    agents: int, utilisation: float, patience_ratio: float
+) -> None:
+    """P(abandon) = θ·E[wait of all] for exponential patience (Mandelbaum and Zeltyn):
+    the left side comes from each arrival's path through the queue, the right side from
+    the queue's mean length, two independent ways to the same number."""
+    patience_s = 300 * patience_ratio
+    model = erlang_a(agents * utilisation / 300, 300, patience_s, agents)
+    assert model.abandon_rate == pytest.approx(model.mean_wait_s / patience_s, rel=1e-6)
+    assert 0 <= model.abandon_rate < model.p_wait <= 1
