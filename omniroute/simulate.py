@@ -1,12 +1,15 @@
 """`omniroute simulate`: a discrete-event simulation of a desk that drives the real
 routing core (services/router/core), not a copy of it.
 
-Poisson arrivals, exponential or lognormal handle times, customers who give up after
-an exponential patience (or never), agents who auto-accept. One queue by default; with
-`demands` and `teams`, several kinds of conversation each needing a skill, and teams of
-agents holding some skills, routed by a selection policy of the core. Time is simulated;
-the core decides at each event's moment. The figures come out as the queue statistics
-do: share that waited, average speed of answer, service level, abandonment.
+Poisson arrivals (optionally shaped by a time-of-day profile), exponential or lognormal
+handle times, customers who give up after an exponential patience (or never), agents
+who auto-accept. One queue by default; with `demands` and `teams`, several kinds of
+conversation on their channels, each needing a skill, teams of agents holding some
+skills and working shifts, routed by a selection policy of the core, and a bot that
+takes the simple conversations (below the complexity threshold) and solves a share of
+them. Time is simulated; the core decides at each event's moment. The figures come out
+as the queue statistics do: share that waited, average speed of answer, service level,
+abandonment.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from statistics import fmean
 from typing import Literal
 
 from services.agents.statistics import ARRIVALS_WINDOW, DEFAULT_HANDLE_S, RECENT, estimate
-from services.router.core.complexity import Assessment, Message
+from services.router.core.complexity import Assessment, Message, Tier
 from services.router.core.decide import Out, Router
 from services.router.core.policies import policy
 from services.router.core.state import Stage, TenantState
@@ -42,12 +45,39 @@ class Demand:
     share: float
     skill: str | None = None
     complex: bool = False
+    channel: ev.Channel = ev.Channel.CHAT
+    aht_s: float | None = None  # None: the scenario's
+    complexity: float = 1.0  # the score the classifier gives it: below the threshold, the bot
+    bot_resolves: float = 0.0  # share of what the bot takes that it solves
 
 
 @dataclass(frozen=True)
 class Team:
     agents: int
     skills: tuple[str, ...] = ()
+    capacity: tuple[tuple[ev.Channel, int], ...] = ((ev.Channel.CHAT, 1),)
+    shift: tuple[float, float] | None = None  # hours of the day on duty; (22, 6) spans midnight
+
+    def on_duty(self, at_s: float) -> bool:
+        if self.shift is None:
+            return True
+        hour = at_s / 3600 % 24
+        start, end = self.shift
+        return start <= hour < end if start <= end else hour >= start or hour < end
+
+    def next_change_s(self, now_s: float) -> float:
+        """The next moment after `now_s` the team's shift starts or ends."""
+        assert self.shift is not None
+        day_s = now_s - now_s % 86_400
+        changes = sorted(hour * 3600 for hour in self.shift)
+        candidates = [day_s + day * 86_400 + change for day in (0, 1) for change in changes]
+        return min(moment for moment in candidates if moment > now_s)
+
+    def slots(self) -> int:
+        return self.agents * sum(n for _, n in self.capacity)
+
+    def takes(self, channel: ev.Channel) -> bool:
+        return any(ch is channel and n > 0 for ch, n in self.capacity)
 
 
 @dataclass(frozen=True)
@@ -68,15 +98,22 @@ class Scenario:
     skill_routing: bool = True
     # An agent without the skill a conversation needs takes this much longer with it.
     unskilled_factor: float = 1.5
+    # Relative arrival rate in each hour of the day (24 values); the mean is taken as 1,
+    # so `arrival_rate_per_hour` stays the day's average. Empty: the same all day.
+    profile: tuple[float, ...] = ()
+    complexity_threshold: float = 0.0  # below it the bot takes the conversation first
+    bot_s: float = 60.0  # how long the bot works on one before it solves or escalates it
 
 
 @dataclass(frozen=True)
 class Result:
-    """Arrivals after the warm-up: `asa_s` and `service_level` are of the answered ones."""
+    """Arrivals after the warm-up. The queue's figures (p_wait, abandon_rate) are of
+    those who reached a queue, `asa_s` and `service_level` of the answered ones."""
 
     offered: int
     handled: int
     abandoned: int
+    bot_resolved: int  # never reached a person
     p_wait: float
     asa_s: float
     service_level: float
@@ -92,31 +129,46 @@ class Answer:
     quoted_s: float | None  # the EWT the agents service would have quoted on arrival
 
 
-class _Anyone:
-    """Every conversation goes to a person, its kind (the message's text) as its intent:
-    the simulation is about queueing, so the classifier's time is not spent (a trained
-    model or the rules plug in the same way)."""
+class _ByKind:
+    """Scores a conversation by its kind (the message's text, also its intent) as the
+    scenario says: the simulation is about queueing, so the classifier's time is not
+    spent (a trained model or the rules plug in the same way)."""
+
+    def __init__(self, demands: tuple[Demand, ...]) -> None:
+        self.complexity = {demand.name: demand.complexity for demand in demands}
 
     def assess(self, message: Message) -> Assessment:
-        return Assessment(1.0, "high", (message.text,), "en", ())
+        score = self.complexity.get(message.text, 1.0)
+        tier: Tier = "high" if score >= 0.65 else "medium" if score >= 0.35 else "low"
+        return Assessment(score, tier, (message.text,), "en", ())
 
 
 class Customers:
     """Who comes, what they need and how long they stay: one random stream each for
-    arrivals, handle times and patience, so that policies compared on a seed, and a
-    textbook queue fed the same seed, see the same customers whatever order they are
-    served in."""
+    arrivals, handle times, patience and the bot's luck, so that policies compared on a
+    seed, and a textbook queue fed the same seed, see the same customers whatever order
+    they are served in."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
         self.rate_per_s = scenario.arrival_rate_per_hour / 3600
+        mean = fmean(scenario.profile) if scenario.profile else 1.0
+        self.shape = [factor / mean for factor in scenario.profile]
         self.arrivals = random.Random(f"{scenario.seed}:arrivals")  # noqa: S311 (repeatable)
         self.handle = random.Random(f"{scenario.seed}:handle")  # noqa: S311
         self.patience = random.Random(f"{scenario.seed}:patience")  # noqa: S311
+        self.bot = random.Random(f"{scenario.seed}:bot")  # noqa: S311
 
-    def gap_s(self) -> float:
-        """Time to the next arrival."""
-        return self.arrivals.expovariate(self.rate_per_s)
+    def next_arrival_s(self, now_s: float) -> float:
+        """When the next customer comes. With a profile, by thinning: candidates at the
+        busiest hour's rate, each kept with the share its hour has of that rate."""
+        if not self.shape:
+            return now_s + self.arrivals.expovariate(self.rate_per_s)
+        peak = max(self.shape)
+        while True:
+            now_s += self.arrivals.expovariate(self.rate_per_s * peak)
+            if self.arrivals.random() * peak < self.shape[int(now_s / 3600 % 24)]:
+                return now_s
 
     def demand(self) -> Demand:
         if not self.s.demands:
@@ -128,9 +180,9 @@ class Customers:
                 return demand
         return self.s.demands[-1]
 
-    def handle_s(self, factor: float = 1.0) -> float:
+    def handle_s(self, demand: Demand | None = None, factor: float = 1.0) -> float:
         """A handle time, drawn when the conversation is answered."""
-        mean = self.s.aht_s * factor
+        mean = (demand.aht_s if demand and demand.aht_s else self.s.aht_s) * factor
         if self.s.handle == "exponential":
             return self.handle.expovariate(1 / mean)
         sigma = 0.8  # lognormal with the given mean
@@ -142,23 +194,42 @@ class Customers:
             return None
         return self.patience.expovariate(1 / self.s.patience_s)
 
+    def bot_solves(self, demand: Demand) -> bool:
+        return self.bot.random() < demand.bot_resolves
+
 
 class Simulation:
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
+        self.demands = scenario.demands or (Demand(QUEUE, 1.0),)
+        self.teams = scenario.teams or (Team(scenario.agents),)
+        _check(scenario, self.demands, self.teams)
         self.customers = Customers(scenario)
-        self.router = Router(classifier=_Anyone(), selection=policy(scenario.policy))
+        self.router = Router(classifier=_ByKind(self.demands), selection=policy(scenario.policy))
         self.state = TenantState("sim")
         self.events: list[tuple[float, int, str, str]] = []
         self.seq = itertools.count()
-        self.arrived: dict[str, float] = {}  # conversation id -> arrival time (s)
-        self.thread_of: dict[str, str] = {}
+        self.now = 0.0
+        self.end_s = scenario.hours * 3600
+        self.warmup_s = self.end_s * scenario.warmup_share
+        self.opened_at: dict[str, float] = {}  # conversation id -> when the customer wrote
+        self.queued_at: dict[str, float] = {}  # -> when it reached a queue
+        self.thread_of: dict[str, tuple[ev.Channel, str]] = {}
+        self.demand_of: dict[str, Demand] = {}  # conversation id -> its kind
         self.waits: list[float] = []  # of answered conversations, after the warm-up
         self.abandoned = 0
+        self.bot_resolved = 0
         self.busy_s = 0.0
-        self.now = 0.0
-        # What the agents service's EWT method sees: the last hour's arrivals, handle
-        # times so far, the last 15 minutes' waits; and what it quoted each arrival.
+        self.busy_by_agent: dict[str, float] = {}
+        self.skills: dict[str, tuple[str, ...]] = {}  # agent id -> skills
+        self.roster: list[list[str]] = []  # agent ids by team
+        self.on_duty_since: dict[int, float] = {}  # team -> since when
+        self.staffed_s = 0.0  # slot-seconds on duty, ended shifts
+        self.complex_answered = 0
+        self.complex_right_skill = 0
+        # What the agents service's EWT method sees of the one queue: the last hour's
+        # arrivals, handle times so far, the last 15 minutes' waits; what it quoted.
+        self.quoted_queue = self.demands[0].name if len(self.demands) == 1 else None
         self.recent_arrivals: deque[float] = deque()
         self.handled_s = 0.0
         self.handled = 0
@@ -166,12 +237,6 @@ class Simulation:
         self.quoted: dict[str, float] = {}
         self.ewt_errors: list[float] = []
         self.answers: list[Answer] = []  # every answered conversation, for the report
-        self.skills: dict[str, tuple[str, ...]] = {}  # agent id -> skills
-        self.demand_of: dict[str, Demand] = {}  # conversation id -> its kind
-        self.busy_by_agent: dict[str, float] = {}
-        self.complex_answered = 0
-        self.complex_right_skill = 0
-        self.warmup_s = scenario.hours * 3600 * scenario.warmup_share
         self._setup()
 
     def _decide(self, data: ev.Payload) -> list[Out]:
@@ -180,22 +245,27 @@ class Simulation:
         return self.router.decide(self.state, envelope, moment)
 
     def _setup(self) -> None:
-        demands = self.s.demands or (Demand(QUEUE, 1.0),)
-        for demand in demands:
+        for demand in self.demands:
             needs = {demand.skill: 1} if demand.skill and self.s.skill_routing else {}
             self._decide(
                 ev.QueueUpserted(
                     queue_id=demand.name, name=demand.name, required_skills=needs, auto_accept=True
                 )
             )
-        rules = tuple(ev.RoutingRule(intent=d.name, queue_id=d.name) for d in demands)
+        bot = self.s.complexity_threshold > 0
         self._decide(
-            ev.RoutingRulesChanged(default_queue_id=QUEUE, complexity_threshold=0, rules=rules)
+            ev.RoutingRulesChanged(
+                default_queue_id=QUEUE,
+                complexity_threshold=self.s.complexity_threshold,
+                bot_channels=tuple({d.channel for d in self.demands}) if bot else (),
+                rules=tuple(ev.RoutingRule(intent=d.name, queue_id=d.name) for d in self.demands),
+            )
         )
-        teams = self.s.teams or (Team(self.s.agents),)
-        for team_number, team in enumerate(teams):
+        for number, team in enumerate(self.teams):
+            self.roster.append([])
             for n in range(team.agents):
-                agent_id = f"a{team_number}-{n}" if self.s.teams else f"a{n}"
+                agent_id = f"a{number}-{n}" if self.s.teams else f"a{n}"
+                self.roster[number].append(agent_id)
                 self.skills[agent_id] = team.skills
                 self.busy_by_agent[agent_id] = 0.0
                 self._decide(
@@ -203,51 +273,78 @@ class Simulation:
                         agent_id=agent_id,
                         name=agent_id,
                         skills=dict.fromkeys(team.skills, 3),
-                        capacity={ev.Channel.CHAT: 1},
+                        capacity=dict(team.capacity),
                     )
                 )
-                status = ev.AgentStatusChanged(agent_id=agent_id, status=ev.AgentStatus.AVAILABLE)
-                self._decide(status)
+            if team.on_duty(0.0):
+                self._staff(number, on_duty=True)
+            if team.shift is not None:
+                self._at(team.next_change_s(0.0), "shift", str(number))
 
-    def _at(self, delay_s: float, kind: str, subject: str) -> None:
-        heapq.heappush(self.events, (self.now + delay_s, next(self.seq), kind, subject))
+    def _staff(self, number: int, *, on_duty: bool) -> None:
+        """A team's shift starts or ends: its agents log in or out (those busy at the end
+        finish what they hold; the core offers them nothing new)."""
+        if on_duty:
+            self.on_duty_since[number] = self.now
+        else:
+            self.staffed_s += self.teams[number].slots() * (
+                self.now - self.on_duty_since.pop(number)
+            )
+        status = ev.AgentStatus.AVAILABLE if on_duty else ev.AgentStatus.OFFLINE
+        for agent_id in self.roster[number]:
+            self._follow(self._decide(ev.AgentStatusChanged(agent_id=agent_id, status=status)))
+
+    def _at(self, when_s: float, kind: str, subject: str) -> None:
+        heapq.heappush(self.events, (when_s, next(self.seq), kind, subject))
 
     def _follow(self, out: list[Out]) -> None:
-        """Start the service of whatever the core just assigned."""
+        """Keep the books of what the core just did, and start what it set going: a
+        service, the bot's work, a customer's patience."""
         for item in out:
-            data = item.data
-            if isinstance(data, ev.ConversationOpened):
-                self.arrived[data.conversation_id] = self.now
-                self.thread_of[data.conversation_id] = data.thread_key
-                if not self.s.demands:  # the EWT is quoted for the one queue
-                    self._quote(data.conversation_id)
-            elif isinstance(data, ev.ConversationAssigned):
-                arrived = self.arrived[data.conversation_id]
-                waited = self.now - arrived
-                self.recent_waits.append((self.now, waited))
-                quoted = self.quoted.pop(data.conversation_id, None)
-                self.answers.append(Answer(arrived, waited, quoted))
-                demand = self.demand_of.pop(data.conversation_id)
-                right_skill = demand.skill in (None, *self.skills[data.agent_id])
-                if arrived >= self.warmup_s:
-                    self.waits.append(waited)
-                    if quoted is not None:
-                        self.ewt_errors.append(abs(quoted - waited))
-                    if demand.complex:
-                        self.complex_answered += 1
-                        self.complex_right_skill += right_skill
-                handle = self.customers.handle_s(1.0 if right_skill else self.s.unskilled_factor)
-                self.busy_s += handle
-                self.busy_by_agent[data.agent_id] += handle
-                self.handled_s, self.handled = self.handled_s + handle, self.handled + 1
-                self._at(handle, "done", data.conversation_id)
-            elif isinstance(data, ev.ConversationAbandoned):
-                del self.demand_of[data.conversation_id]
-                self.abandoned += self.arrived[data.conversation_id] >= self.warmup_s
+            match item.data:
+                case ev.ConversationOpened(conversation_id=cid, channel=channel, thread_key=key):
+                    self.opened_at[cid] = self.now
+                    self.thread_of[cid] = (channel, key)
+                case ev.HandedToBot(conversation_id=cid):
+                    self._at(self.now + self.s.bot_s, "bot", cid)
+                case ev.ConversationQueued(conversation_id=cid):
+                    self.queued_at[cid] = self.now
+                    if self.quoted_queue is not None:
+                        self._quote(cid)
+                    patience = self.customers.patience_s()
+                    if patience is not None:
+                        self._at(self.now + patience, "patience", cid)
+                case ev.ConversationAssigned(conversation_id=cid, agent_id=agent_id):
+                    self._answered(cid, agent_id)
+                case ev.ConversationAbandoned(conversation_id=cid):
+                    del self.demand_of[cid]
+                    self.abandoned += self.queued_at[cid] >= self.warmup_s
+
+    def _answered(self, cid: str, agent_id: str) -> None:
+        queued = self.queued_at[cid]
+        waited = self.now - queued
+        self.recent_waits.append((self.now, waited))
+        quoted = self.quoted.pop(cid, None)
+        self.answers.append(Answer(queued, waited, quoted))
+        demand = self.demand_of.pop(cid)
+        right_skill = demand.skill in (None, *self.skills[agent_id])
+        if queued >= self.warmup_s:
+            self.waits.append(waited)
+            if quoted is not None:
+                self.ewt_errors.append(abs(quoted - waited))
+            if demand.complex:
+                self.complex_answered += 1
+                self.complex_right_skill += right_skill
+        handle = self.customers.handle_s(demand, 1.0 if right_skill else self.s.unskilled_factor)
+        self.busy_s += handle
+        self.busy_by_agent[agent_id] += handle
+        self.handled_s, self.handled = self.handled_s + handle, self.handled + 1
+        self._at(self.now + handle, "done", cid)
 
     def _quote(self, conversation_id: str) -> None:
         """The wait the agents service would quote this arrival (its queue statistics'
         method, services/agents/statistics.py), kept to compare with the wait it gets."""
+        assert self.quoted_queue is not None
         self.recent_arrivals.append(self.now)
         while self.recent_arrivals[0] < self.now - ARRIVALS_WINDOW.total_seconds():
             self.recent_arrivals.popleft()
@@ -256,72 +353,101 @@ class Simulation:
         quote = estimate(
             arrivals_per_s=len(self.recent_arrivals) / ARRIVALS_WINDOW.total_seconds(),
             handle_s=self.handled_s / self.handled if self.handled else DEFAULT_HANDLE_S,
-            slots=self.s.agents,
+            slots=sum(self.teams[number].slots() for number in self.on_duty_since),
             # Those ahead: the core has already queued this arrival if no agent was free.
-            waiting=len(self.state.queues[QUEUE])
+            waiting=len(self.state.queues[self.quoted_queue])
             - (self.state.conversations[conversation_id].stage is Stage.QUEUED),
             recent_waits_s=[wait for _, wait in self.recent_waits],
         )
         if quote.ewt_s is not None:
             self.quoted[conversation_id] = quote.ewt_s
 
+    def _arrive(self, n: int) -> None:
+        demand = self.customers.demand()
+        out = self._decide(
+            ev.MessageReceived(
+                channel=demand.channel,
+                provider="sim",
+                provider_message_id=f"m{n}",
+                thread_key=f"t{n}",
+                customer=ev.Customer(id=f"c{n}"),
+                text=demand.name,
+            )
+        )
+        opened = next(o.data for o in out if isinstance(o.data, ev.ConversationOpened))
+        self.demand_of[opened.conversation_id] = demand
+        self._follow(out)
+
+    def _bot_done(self, cid: str) -> None:
+        """The bot solved it (the customer is done) or hands it to a person."""
+        if self.customers.bot_solves(self.demand_of[cid]):
+            del self.demand_of[cid]
+            self.bot_resolved += self.opened_at[cid] >= self.warmup_s
+            self._follow(self._decide(ev.BotResolved(conversation_id=cid)))
+        else:
+            reason = "the bot could not solve it"
+            self._follow(self._decide(ev.BotEscalated(conversation_id=cid, reason=reason)))
+
+    def _shift_change(self, number: int) -> None:
+        team = self.teams[number]
+        if self.now > self.end_s:
+            # After the last arrival the whole roster stays on until the desk is empty.
+            if number not in self.on_duty_since:
+                self._staff(number, on_duty=True)
+            return
+        on_duty = team.on_duty(self.now)
+        if on_duty != (number in self.on_duty_since):
+            self._staff(number, on_duty=on_duty)
+        self._at(team.next_change_s(self.now), "shift", str(number))
+
     def run(self, progress: Callable[[float], None] | None = None) -> Result:
-        end_s = self.s.hours * 3600
-        self._at(self.customers.gap_s(), "arrival", "")
+        self._at(self.customers.next_arrival_s(0.0), "arrival", "")
         customers = itertools.count()
         next_report = 0.0
         while self.events:
             self.now, _, kind, subject = heapq.heappop(self.events)
             if kind == "arrival":
-                if self.now > end_s:
+                if self.now > self.end_s:
                     continue  # no more arrivals; those in the desk finish
-                n = next(customers)
-                demand = self.customers.demand()
-                out = self._decide(
-                    ev.MessageReceived(
-                        channel=ev.Channel.CHAT,
-                        provider="sim",
-                        provider_message_id=f"m{n}",
-                        thread_key=f"t{n}",
-                        customer=ev.Customer(id=f"c{n}"),
-                        text=demand.name,
-                    )
-                )
-                opened = next(o.data for o in out if isinstance(o.data, ev.ConversationOpened))
-                self.demand_of[opened.conversation_id] = demand
-                self._follow(out)
-                patience = self.customers.patience_s()
-                if patience is not None:
-                    self._at(patience, "patience", opened.conversation_id)
-                self._at(self.customers.gap_s(), "arrival", "")
+                self._arrive(next(customers))
+                self._at(self.customers.next_arrival_s(self.now), "arrival", "")
             elif kind == "done":
                 closing = ev.ConversationCloseRequested(conversation_id=subject, disposition="done")
                 self._follow(self._decide(closing))
+            elif kind == "bot":
+                self._bot_done(subject)
+            elif kind == "shift":
+                self._shift_change(int(subject))
             elif kind == "patience" and subject in self.state.conversations:
-                left = ev.CustomerLeft(
-                    channel=ev.Channel.CHAT, provider="sim", thread_key=self.thread_of[subject]
-                )
+                channel, key = self.thread_of[subject]
+                left = ev.CustomerLeft(channel=channel, provider="sim", thread_key=key)
                 self._follow(self._decide(left))  # abandons only while still waiting
             if progress is not None and self.now >= next_report:
-                progress(min(1.0, self.now / end_s))
-                next_report += end_s / 20
-        return self._result(end_s)
+                progress(min(1.0, self.now / self.end_s))
+                next_report += self.end_s / 20
+        return self._result()
 
-    def _result(self, end_s: float) -> Result:
+    def _result(self) -> Result:
         target = self.s.sl_target_s
         answered = len(self.waits)
-        offered = answered + self.abandoned
+        queued = answered + self.abandoned
         waited = sum(1 for w in self.waits if w > 1e-9)
+        end_s = max(self.now, self.end_s)
+        staffed_s = self.staffed_s + sum(
+            self.teams[number].slots() * (end_s - since)
+            for number, since in self.on_duty_since.items()
+        )
         return Result(
-            offered=offered,
+            offered=queued + self.bot_resolved,
             handled=answered,
             abandoned=self.abandoned,
+            bot_resolved=self.bot_resolved,
             # Everyone who found every agent busy: the answered who waited and all who left.
-            p_wait=(waited + self.abandoned) / offered if offered else 0.0,
+            p_wait=(waited + self.abandoned) / queued if queued else 0.0,
             asa_s=sum(self.waits) / answered if answered else 0.0,
             service_level=sum(1 for w in self.waits if w <= target) / answered if answered else 0.0,
-            abandon_rate=self.abandoned / offered if offered else 0.0,
-            occupancy=self.busy_s / (self.s.agents * max(self.now, end_s)),
+            abandon_rate=self.abandoned / queued if queued else 0.0,
+            occupancy=self.busy_s / staffed_s if staffed_s else 0.0,
             ewt_mae_s=fmean(self.ewt_errors) if self.ewt_errors else None,
         )
 
@@ -335,6 +461,18 @@ class Simulation:
         """How unevenly the work fell: the busiest agent's busy time over the mean's."""
         busy = list(self.busy_by_agent.values())
         return max(busy) / fmean(busy) if busy and fmean(busy) else 1.0
+
+
+def _check(scenario: Scenario, demands: tuple[Demand, ...], teams: tuple[Team, ...]) -> None:
+    """A scenario the desk cannot serve says so before it runs."""
+    if scenario.profile and len(scenario.profile) != 24:
+        raise ValueError(f"the profile needs 24 hourly values, not {len(scenario.profile)}")
+    if scenario.profile and (min(scenario.profile) < 0 or not any(scenario.profile)):
+        raise ValueError("the profile's values must be >= 0 and not all 0")
+    for demand in demands:
+        if not any(team.takes(demand.channel) for team in teams):
+            raise ValueError(f"no team takes {demand.channel} (queue {demand.name!r})")
+    policy(scenario.policy)  # an unknown one raises here
 
 
 def simulate(scenario: Scenario, progress: Callable[[float], None] | None = None) -> Result:

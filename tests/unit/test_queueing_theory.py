@@ -50,7 +50,7 @@ def textbook_queue(scenario: Scenario) -> Iterator[tuple[float, float | None]]:
     customers = Customers(scenario)
     free = [0.0] * scenario.agents  # a heap of the moments each agent is next free
     end_s = scenario.hours * 3600
-    now = customers.gap_s()
+    now = customers.next_arrival_s(0.0)
     while now <= end_s:
         patience = customers.patience_s()
         start = max(now, free[0])
@@ -59,7 +59,7 @@ def textbook_queue(scenario: Scenario) -> Iterator[tuple[float, float | None]]:
         else:
             heapq.heapreplace(free, start + customers.handle_s())
             yield now, start - now
-        now += customers.gap_s()
+        now = customers.next_arrival_s(now)
 
 
 @dataclass(frozen=True)

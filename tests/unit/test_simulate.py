@@ -39,7 +39,7 @@ def test_the_command_prints_one_json_object(capsys: pytest.CaptureFixture[str]) 
           "--patience-s", "120", "--hours", "5", "--json"])  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {
-        "offered", "handled", "abandoned", "p_wait", "asa_s", "service_level",
+        "offered", "handled", "abandoned", "bot_resolved", "p_wait", "asa_s", "service_level",
         "abandon_rate", "occupancy", "ewt_mae_s",
     }  # fmt: skip
     assert result["offered"] > 0
