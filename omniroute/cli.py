@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 import uvicorn
@@ -23,6 +24,9 @@ from shared.db.migrate import upgrade, upgrade_async
 from shared.events import COMPACTED_TOPICS, TOPICS, json_schemas
 from shared.observability import configure_logging
 from shared.runtime import Runtime, bootstrap
+
+if TYPE_CHECKING:
+    from omniroute.simulate import Scenario
 
 log = structlog.get_logger(__name__)
 
@@ -41,13 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
     sim = commands.add_parser("simulate", help="simulate a queue over the real routing core")
-    sim.add_argument("--agents", type=int, required=True)
-    sim.add_argument("--arrival-rate-per-hour", type=float, required=True)
-    sim.add_argument("--aht-s", type=float, required=True, help="mean handle time")
+    sim.add_argument(
+        "--scenario",
+        type=Path,
+        help="a YAML file: queues, channels, teams, shifts, a time-of-day profile, a bot "
+        "(docs/scenarios/retail.yaml); instead of the one-queue flags",
+    )
+    sim.add_argument("--agents", type=int)
+    sim.add_argument("--arrival-rate-per-hour", type=float)
+    sim.add_argument("--aht-s", type=float, help="mean handle time")
     sim.add_argument("--patience-s", type=float, help="mean patience; unset: nobody abandons")
     sim.add_argument("--sl-target-s", type=float, default=20)
-    sim.add_argument("--hours", type=float, default=100)
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--hours", type=float, help="default 100, or the scenario file's")
+    sim.add_argument("--seed", type=int, help="default 1, or the scenario file's")
     sim.add_argument("--handle", choices=["exponential", "lognormal"], default="exponential")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.add_argument(
@@ -223,20 +233,47 @@ async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from omniroute.simulate import Scenario, Simulation
-    from omniroute.simulate_report import write
+def _scenario(args: argparse.Namespace) -> Scenario:
+    from omniroute.scenario_file import load
+    from omniroute.simulate import Scenario
 
-    scenario = Scenario(
+    if args.scenario is not None:
+        scenario = load(args.scenario)
+        given = {"hours": args.hours, "seed": args.seed}
+        return dataclasses.replace(scenario, **{k: v for k, v in given.items() if v is not None})
+    missing = [
+        flag
+        for flag, value in [
+            ("--agents", args.agents),
+            ("--arrival-rate-per-hour", args.arrival_rate_per_hour),
+            ("--aht-s", args.aht_s),
+        ]
+        if value is None
+    ]
+    if missing:
+        raise ValueError(f"give --scenario FILE, or {', '.join(missing)}")
+    return Scenario(
         agents=args.agents,
         arrival_rate_per_hour=args.arrival_rate_per_hour,
         aht_s=args.aht_s,
         patience_s=args.patience_s,
         sl_target_s=args.sl_target_s,
-        hours=args.hours,
-        seed=args.seed,
+        hours=100 if args.hours is None else args.hours,
+        seed=1 if args.seed is None else args.seed,
         handle=args.handle,
     )
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from omniroute.simulate import Simulation
+    from omniroute.simulate_report import write
+
+    try:
+        scenario = _scenario(args)
+        simulation = Simulation(scenario)
+    except ValueError as error:
+        print(f"omniroute simulate: {error}", file=sys.stderr)
+        return 2
 
     def bar(done: float) -> None:
         filled = int(done * 30)
@@ -250,7 +287,6 @@ def _simulate(args: argparse.Namespace) -> int:
         print(compare.table(rows, scenario))
         print(f"wrote {compare.draw(rows, scenario, args.out)}")
         return 0
-    simulation = Simulation(scenario)
     result = simulation.run(progress=None if args.json else bar)
     if args.json:
         print(json.dumps(dataclasses.asdict(result)))
@@ -260,7 +296,7 @@ def _simulate(args: argparse.Namespace) -> int:
         print(
             f"{name:>17}: {value if isinstance(value, int) or value is None else round(value, 4)}"
         )
-    table, picture = write(simulation.answers, scenario, args.out)
+    table, picture = write(simulation, args.out)
     print(f"wrote {table} and {picture}")
     return 0
 

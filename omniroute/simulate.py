@@ -225,6 +225,7 @@ class Simulation:
         self.roster: list[list[str]] = []  # agent ids by team
         self.on_duty_since: dict[int, float] = {}  # team -> since when
         self.staffed_s = 0.0  # slot-seconds on duty, ended shifts
+        self.on_duty_log: list[tuple[float, int]] = [(0.0, 0)]  # (from when, agents on duty)
         self.complex_answered = 0
         self.complex_right_skill = 0
         # What the agents service's EWT method sees of the one queue: the last hour's
@@ -290,6 +291,10 @@ class Simulation:
             self.staffed_s += self.teams[number].slots() * (
                 self.now - self.on_duty_since.pop(number)
             )
+        on_duty_agents = sum(self.teams[n].agents for n in self.on_duty_since)
+        if self.on_duty_log[-1][0] == self.now:
+            self.on_duty_log.pop()
+        self.on_duty_log.append((self.now, on_duty_agents))
         status = ev.AgentStatus.AVAILABLE if on_duty else ev.AgentStatus.OFFLINE
         for agent_id in self.roster[number]:
             self._follow(self._decide(ev.AgentStatusChanged(agent_id=agent_id, status=status)))
@@ -469,6 +474,9 @@ def _check(scenario: Scenario, demands: tuple[Demand, ...], teams: tuple[Team, .
         raise ValueError(f"the profile needs 24 hourly values, not {len(scenario.profile)}")
     if scenario.profile and (min(scenario.profile) < 0 or not any(scenario.profile)):
         raise ValueError("the profile's values must be >= 0 and not all 0")
+    names = [demand.name for demand in demands]
+    if len(set(names)) != len(names):
+        raise ValueError("two queues have the same name")
     for demand in demands:
         if not any(team.takes(demand.channel) for team in teams):
             raise ValueError(f"no team takes {demand.channel} (queue {demand.name!r})")

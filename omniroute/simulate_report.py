@@ -1,29 +1,38 @@
 """What `omniroute simulate` writes without --json: a CSV of the run in time buckets and
-a PNG of it (waits over time, service level, the EWT quoted against the wait had)."""
+a PNG of it (waits over time, service level, the EWT quoted against the wait had,
+customers writing and agents on duty)."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from pathlib import Path
 from statistics import fmean
 
-from omniroute.simulate import Answer, Scenario
+from omniroute.simulate import Answer, Simulation
 
 BUCKETS = 200  # points on the plot, whatever the length of the run
 
 
-def buckets(answers: Sequence[Answer], scenario: Scenario) -> list[dict[str, float | int | None]]:
+def buckets(simulation: Simulation) -> list[dict[str, float | int | None]]:
+    scenario = simulation.s
     width = scenario.hours * 3600 / BUCKETS
     grouped: list[list[Answer]] = [[] for _ in range(BUCKETS)]
-    for answer in answers:
+    for answer in simulation.answers:
         grouped[min(BUCKETS - 1, int(answer.arrived_s // width))].append(answer)
+    writing = [0] * BUCKETS
+    for opened_s in simulation.opened_at.values():
+        writing[min(BUCKETS - 1, int(opened_s // width))] += 1
     rows: list[dict[str, float | int | None]] = []
     for n, group in enumerate(grouped):
         quoted = [a for a in group if a.quoted_s is not None]
+        start_s = n * width
         rows.append(
             {
-                "hour": round(n * width / 3600, 3),
+                "hour": round(start_s / 3600, 3),
+                "arrivals_per_hour": round(writing[n] * 3600 / width, 1),
+                "agents_on_duty": next(
+                    agents for since, agents in reversed(simulation.on_duty_log) if since <= start_s
+                ),
                 "answered": len(group),
                 "mean_wait_s": fmean(a.waited_s for a in group) if group else None,
                 "service_level": (
@@ -38,13 +47,14 @@ def buckets(answers: Sequence[Answer], scenario: Scenario) -> list[dict[str, flo
     return rows
 
 
-def write(answers: Sequence[Answer], scenario: Scenario, out: Path) -> tuple[Path, Path]:
+def write(simulation: Simulation, out: Path) -> tuple[Path, Path]:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
-    rows = buckets(answers, scenario)
+    scenario = simulation.s
+    rows = buckets(simulation)
     out.mkdir(parents=True, exist_ok=True)
     table, picture = out / "simulation.csv", out / "simulation.png"
     with table.open("w", newline="") as handle:
@@ -53,7 +63,13 @@ def write(answers: Sequence[Answer], scenario: Scenario, out: Path) -> tuple[Pat
         writer.writerows(rows)
 
     hours = [row["hour"] for row in rows]
-    figure, (waits, level, ewt) = plt.subplots(3, 1, figsize=(10, 8), sharex=True)
+    figure, (demand, waits, level, ewt) = plt.subplots(4, 1, figsize=(10, 10), sharex=True)
+    demand.plot(hours, [row["arrivals_per_hour"] for row in rows], color="#6b4c9a")
+    demand.set_ylabel("writing per hour", color="#6b4c9a")
+    staff = demand.twinx()
+    staff.step(hours, [row["agents_on_duty"] for row in rows], where="post", color="#444444")
+    staff.set_ylabel("agents on duty")
+    staff.set_ylim(bottom=0)
     waits.plot(hours, [row["mean_wait_s"] for row in rows], color="#1f5fa8")
     waits.set_ylabel("mean wait (s)")
     level.plot(hours, [row["service_level"] for row in rows], color="#1f6f43")
@@ -64,6 +80,8 @@ def write(answers: Sequence[Answer], scenario: Scenario, out: Path) -> tuple[Pat
         hours, [row["mean_wait_of_quoted_s"] for row in rows], label="wait had", color="#1f5fa8"
     )
     ewt.set_ylabel("seconds")
+    if not any(row["mean_ewt_quoted_s"] is not None for row in rows):
+        ewt.set_title("EWT is quoted for a one-queue desk only", fontsize=9)
     ewt.set_xlabel("simulated hour")
     ewt.legend(loc="upper right")
     figure.suptitle(
