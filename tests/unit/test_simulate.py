@@ -74,20 +74,20 @@ def test_arrivals_follow_the_time_of_day_profile() -> None:
 def test_a_shift_answers_only_while_on_duty() -> None:
     day_team = Team(3, shift=(8.0, 16.0))
     scenario = Scenario(
-        agents=3, arrival_rate_per_hour=6, aht_s=300, hours=72, seed=4, teams=(day_team,)
+        agents=3, arrival_rate_per_hour=6, aht_s=300, hours=240, seed=4, teams=(day_team,)
     )
     simulation = Simulation(scenario)
     result = simulation.run()
     answered_at = [(a.arrived_s + a.waited_s) / 3600 for a in simulation.answers]
-    assert all(8 <= hour % 24 < 16 + 1e-9 for hour in answered_at if hour < 72)
+    assert all(8 <= hour % 24 < 16 + 1e-9 for hour in answered_at if hour < 240)
     # Who wrote at night waited for the morning, when all three agents began at once.
     night = [a for a in simulation.answers if (a.arrived_s / 3600) % 24 < 7]
     assert night and all(a.arrived_s + a.waited_s >= a.arrived_s // 86_400 * 86_400 + 8 * 3600
                          for a in night)  # fmt: skip
     at_eight = [hour for hour in answered_at if abs(hour % 24 - 8) < 1e-9]
-    assert len(at_eight) == 3 * 4  # three mornings, and the one after the last night
+    assert len(at_eight) == 3 * 11  # ten mornings, and the one after the last night
     # Busy time over the hours on duty (a third of the day), not over the whole day.
-    assert result.occupancy == pytest.approx(6 * 300 * 24 / (3 * 3600 * 8), rel=0.2)
+    assert result.occupancy == pytest.approx(6 * 300 * 24 / (3 * 3600 * 8), rel=0.1)
     assert [agents for _, agents in simulation.on_duty_log[:3]] == [0, 3, 0]
 
 
