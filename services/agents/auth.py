@@ -92,7 +92,7 @@ async def caller(request: Request, authorization: Annotated[str, Header()] = "")
             headers={"WWW-Authenticate": "Bearer"},
         )
     runtime: Runtime = request.app.state.runtime
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await session.scalar(
             select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
         )

@@ -2,7 +2,10 @@
 
 Each event is applied once: its id is stored in the same transaction as its
 effect, so a redelivered event (after a crash, or the relay publishing twice)
-changes nothing.
+changes nothing. A batch of events is applied with the rows it touches loaded in a
+few queries up front and its changes written at commit: on SQLite the read model
+holds the one write lock while it applies, and a round trip per event (as it was)
+held it 300 ms a batch at 20 messages a second, queueing every other writer.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents import metrics
@@ -63,8 +67,7 @@ async def project(runtime: Runtime) -> None:
 
     async def apply_batch(envelopes: Sequence[Envelope]) -> None:
         async with runtime.sessions() as session, session.begin():
-            for envelope in envelopes:
-                await apply(session, envelope)
+            await apply(session, envelopes)
         runtime.notify(subject for envelope in envelopes for subject in subjects(envelope))
 
     async def apply_one(envelope: Envelope) -> None:
@@ -118,10 +121,12 @@ async def rebuild(runtime: Runtime, *, progress: Callable[[int], None]) -> int:
     async with runtime.bus.subscribe([ROUTING], group) as subscription:
         timeout_s = FIRST_FETCH_S  # joining a Kafka group takes a moment
         while records := await subscription.fetch(timeout_s=timeout_s):
+            envelopes = []
+            for record in records:
+                with contextlib.suppress(InvalidRecord):  # dead-lettered the first time
+                    envelopes.append(decode(record.value, topic=ROUTING))
             async with runtime.sessions() as session, session.begin():
-                for record in records:
-                    with contextlib.suppress(InvalidRecord):  # dead-lettered the first time
-                        await apply(session, decode(record.value, topic=ROUTING))
+                await apply(session, envelopes)
             await subscription.commit(records)
             applied += len(records)
             progress(applied)
@@ -129,9 +134,50 @@ async def rebuild(runtime: Runtime, *, progress: Callable[[int], None]) -> int:
     return applied
 
 
-async def apply(session: AsyncSession, envelope: Envelope) -> None:
-    if await session.get(AppliedEvent, envelope.id) is not None:
-        return
+@dataclass
+class _Rows:
+    """The rows a batch touches, by key: loaded once, or added by the batch itself."""
+
+    conversations: dict[str, ReadConversation]
+    offers: dict[str, ReadOffer]
+    agents: dict[tuple[str, str], ReadAgent | None] = field(default_factory=dict)
+    surveys: dict[tuple[str, str], ReadSurvey | None] = field(default_factory=dict)
+
+
+async def apply(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Apply the events the read model has not applied yet, in order."""
+    ids = [envelope.id for envelope in envelopes]
+    applied = set(
+        await session.scalars(select(AppliedEvent.event_id).where(AppliedEvent.event_id.in_(ids)))
+    )
+    conversation_ids = {
+        cid for e in envelopes if (cid := getattr(e.data, "conversation_id", None)) is not None
+    }
+    offer_ids = {oid for e in envelopes if (oid := getattr(e.data, "offer_id", None)) is not None}
+    rows = _Rows(
+        conversations={
+            row.conversation_id: row
+            for row in await session.scalars(
+                select(ReadConversation).where(
+                    ReadConversation.conversation_id.in_(conversation_ids)
+                )
+            )
+        },
+        offers={
+            row.offer_id: row
+            for row in await session.scalars(
+                select(ReadOffer).where(ReadOffer.offer_id.in_(offer_ids))
+            )
+        },
+    )
+    with session.no_autoflush:  # what the batch adds is in `rows`; written at commit
+        for envelope in envelopes:
+            if envelope.id not in applied:
+                applied.add(envelope.id)  # the same event twice in one batch: once
+                await _apply(session, rows, envelope)
+
+
+async def _apply(session: AsyncSession, rows: _Rows, envelope: Envelope) -> None:
     data = envelope.data
     conversation_id = getattr(data, "conversation_id", None)
     session.add(
@@ -146,29 +192,28 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
     )
     at = envelope.at
     if isinstance(data, AgentStatusChanged):
-        agent = await session.get(ReadAgent, (envelope.tenant, data.agent_id))
-        if agent is None:
-            session.add(
-                ReadAgent(
-                    tenant=envelope.tenant, agent_id=data.agent_id, status=data.status, since=at
-                )
-            )
-        else:
-            agent.status, agent.since = data.status, at
+        key = (envelope.tenant, data.agent_id)
+        if key not in rows.agents:
+            rows.agents[key] = await session.get(ReadAgent, key)
+        if (agent := rows.agents[key]) is None:
+            agent = ReadAgent(tenant=envelope.tenant, agent_id=data.agent_id)
+            session.add(agent)
+            rows.agents[key] = agent
+        agent.status, agent.since = data.status, at
         return
     if isinstance(data, ConversationOpened):
-        session.add(
-            ReadConversation(
-                conversation_id=data.conversation_id,
-                tenant=envelope.tenant,
-                state="open",
-                channel=data.channel.value,
-                thread=data.thread_key,
-                customer=data.customer.model_dump_json(),
-                opened_at=at,
-                updated_at=at,
-            )
+        conversation = ReadConversation(
+            conversation_id=data.conversation_id,
+            tenant=envelope.tenant,
+            state="open",
+            channel=data.channel.value,
+            thread=data.thread_key,
+            customer=data.customer.model_dump_json(),
+            opened_at=at,
+            updated_at=at,
         )
+        session.add(conversation)
+        rows.conversations[data.conversation_id] = conversation
         return
     if isinstance(data, MessageAppended):
         session.add(
@@ -181,32 +226,30 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                 at=at,
             )
         )
-        row = await session.get(ReadConversation, data.conversation_id)
+        row = rows.conversations.get(data.conversation_id)
         if row is not None and data.sender is not Sender.CUSTOMER:
             row.first_response_at = row.first_response_at or at
         return
     if isinstance(data, SurveySent | SurveyAnswered):
-        await _survey(session, envelope.tenant, data, at)
+        await _survey(session, rows, envelope.tenant, data, at)
         return
     if isinstance(data, OfferCreated):
-        session.add(
-            ReadOffer(
-                offer_id=data.offer_id,
-                tenant=envelope.tenant,
-                conversation_id=data.conversation_id,
-                agent_id=data.agent_id,
-                queue_id=data.queue_id,
-                expires_at=data.expires_at,
-                state="open",
-            )
+        offer = ReadOffer(
+            offer_id=data.offer_id,
+            tenant=envelope.tenant,
+            conversation_id=data.conversation_id,
+            agent_id=data.agent_id,
+            queue_id=data.queue_id,
+            expires_at=data.expires_at,
+            state="open",
         )
+        session.add(offer)
+        rows.offers[data.offer_id] = offer
     elif isinstance(data, OfferExpired | OfferDeclined | OfferWithdrawn):
-        await _offer(session, data.offer_id, OFFER_ENDS[type(data)])
+        _offer_ends(rows, data.offer_id, OFFER_ENDS[type(data)])
     elif isinstance(data, ConversationAssigned) and data.offer_id:
-        await _offer(session, data.offer_id, "accepted")
-    if conversation_id is not None and (
-        row := await session.get(ReadConversation, conversation_id)
-    ):
+        _offer_ends(rows, data.offer_id, "accepted")
+    if conversation_id is not None and (row := rows.conversations.get(conversation_id)):
         row.updated_at = at
         _follow(row, data, at)
 
@@ -259,22 +302,28 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
 
 
 async def _survey(
-    session: AsyncSession, tenant: str, data: SurveySent | SurveyAnswered, at: datetime
+    session: AsyncSession,
+    rows: _Rows,
+    tenant: str,
+    data: SurveySent | SurveyAnswered,
+    at: datetime,
 ) -> None:
-    survey = await session.get(ReadSurvey, (data.conversation_id, data.survey))
+    key = (data.conversation_id, data.survey)
+    if key not in rows.surveys:
+        rows.surveys[key] = await session.get(ReadSurvey, key)
+    survey = rows.surveys[key]
     if isinstance(data, SurveySent):
         if survey is None:
-            conversation = await session.get(ReadConversation, data.conversation_id)
-            session.add(
-                ReadSurvey(
-                    conversation_id=data.conversation_id,
-                    survey=data.survey,
-                    tenant=tenant,
-                    queue_id=conversation.queue_id if conversation else None,
-                    channel=conversation.channel if conversation else "",
-                    sent_at=at,
-                )
+            conversation = rows.conversations.get(data.conversation_id)
+            rows.surveys[key] = ReadSurvey(
+                conversation_id=data.conversation_id,
+                survey=data.survey,
+                tenant=tenant,
+                queue_id=conversation.queue_id if conversation else None,
+                channel=conversation.channel if conversation else "",
+                sent_at=at,
             )
+            session.add(rows.surveys[key])
     elif survey is not None and survey.score is None:  # one answer per conversation
         survey.score, survey.answered_at = data.score, at
 
@@ -289,7 +338,6 @@ def _detail(data: Payload) -> str:
     return data.model_dump_json(exclude={"conversation_id"}, exclude_none=True)
 
 
-async def _offer(session: AsyncSession, offer_id: str, state: str) -> None:
-    await session.execute(
-        update(ReadOffer).where(ReadOffer.offer_id == offer_id).values(state=state)
-    )
+def _offer_ends(rows: _Rows, offer_id: str, state: str) -> None:
+    if (offer := rows.offers.get(offer_id)) is not None:
+        offer.state = state

@@ -59,6 +59,8 @@ async def converse(runtime: Runtime) -> None:
     """Worker: the bot's side of every conversation routed to it."""
 
     async def handle(envelope: Envelope) -> None:
+        if not await _concerns_bot(runtime, envelope):
+            return
         async with UnitOfWork(runtime.sessions) as uow:
             if await uow.session.get(BotApplied, envelope.id) is not None:
                 return
@@ -75,10 +77,28 @@ async def converse(runtime: Runtime) -> None:
     await consume(runtime.bus, [ROUTING], GROUP, handle, stop=runtime.stop)
 
 
+async def _concerns_bot(runtime: Runtime, envelope: Envelope) -> bool:
+    """Most routing events are none of the bot's business: they are passed over with a
+    read, without a write transaction (which SQLite lets one at a time take)."""
+    match envelope.data:
+        case ComplexityScored(route="bot"):
+            return True
+        case (
+            MessageAppended(sender=Sender.CUSTOMER, conversation_id=cid)
+            | ConversationQueued(conversation_id=cid)
+            | ConversationClosed(conversation_id=cid)
+            | ConversationAbandoned(conversation_id=cid)
+        ):
+            async with runtime.reads() as session:
+                return await session.get(BotThread, cid) is not None
+        case _:
+            return False
+
+
 async def deadlines(runtime: Runtime) -> None:
     """Worker: an external bot that does not answer in time hands over to a person."""
     while not runtime.stop.is_set():
-        async with runtime.sessions() as session:
+        async with runtime.reads() as session:
             late = (
                 await session.scalars(
                     select(BotThread.conversation_id).where(BotThread.answer_due <= utcnow())

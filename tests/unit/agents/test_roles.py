@@ -129,7 +129,7 @@ async def seed(desk: Desk) -> None:
                     text="hi",
                 ),
             ):
-                await apply(session, ev.Envelope.wrap(data, tenant="acme", key=cid))
+                await apply(session, [ev.Envelope.wrap(data, tenant="acme", key=cid)])
 
 
 PUBLIC = {("GET", "/v1/public/chat/{session_id}/wait")}  # the web chat widget's
