@@ -118,7 +118,9 @@ async def router_loop(bootstrap_servers: str, database_url: str, messages: int) 
     started = time.perf_counter()
     workers = [
         asyncio.create_task(service.consume()),
-        asyncio.create_task(relay(runtime.sessions, bus, stop=runtime.stop)),
+        asyncio.create_task(
+            relay(runtime.sessions, bus, stop=runtime.stop, written=runtime.outbox_written)
+        ),
     ]
     while True:
         async with runtime.sessions() as session:

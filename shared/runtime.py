@@ -27,6 +27,7 @@ from shared.bus.factory import build_bus
 from shared.config import Settings
 from shared.db import create_engine, reading_engine, session_factory
 from shared.db.outbox import relay
+from shared.db.unit_of_work import UnitOfWork
 from shared.http import health_router, install_problem_handlers
 from shared.stopping import sleep_unless
 
@@ -54,6 +55,11 @@ class Runtime:
     # command's verdict): a change wakes only those that read it, not every desk. They
     # also look again every second, for changes made by other processes.
     waiting: dict[str, set[asyncio.Event]] = field(default_factory=dict)
+    # Set when a unit of work of this process committed events: wakes its relay.
+    outbox_written: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, written=self.outbox_written)
 
     def notify(self, subjects: Iterable[str]) -> None:
         """Wake the long polls waiting on any of these subjects."""
@@ -195,4 +201,4 @@ async def _supervise(runtime: Runtime, worker: Worker) -> None:
 
 async def relay_outbox(runtime: Runtime) -> None:
     """Worker: publish what units of work committed to the outbox."""
-    await relay(runtime.sessions, runtime.bus, stop=runtime.stop)
+    await relay(runtime.sessions, runtime.bus, stop=runtime.stop, written=runtime.outbox_written)

@@ -18,8 +18,8 @@ import structlog
 from fastapi import FastAPI
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.router import store
-from services.router.core.decide import Router, Tick
+from services.router import snapshot, store
+from services.router.core.decide import Out, Router, Tick
 from services.router.core.state import TenantState
 from shared.bus.base import Record
 from shared.bus.consumer import dead_letter
@@ -107,7 +107,7 @@ class RouterService:
         BATCH_SECONDS.observe(time.perf_counter() - started)
 
     async def _transaction(self, records: Sequence[Record], inputs: dict[str, list[Input]]) -> None:
-        async with self.lock, UnitOfWork(self.runtime.sessions) as uow:
+        async with self.lock, self.runtime.unit_of_work() as uow:
             partitions = {_partition(record) for record in records}
             applied = await store.applied_offsets(uow.session, GROUP, partitions)
             stored = await store.versions(uow.session, inputs)
@@ -117,6 +117,8 @@ class RouterService:
                 for tenant, events in inputs.items():
                     state = await self._state(uow, tenant, stored.get(tenant, 0))
                     changed = False
+                    decided_in: list[Envelope] = []
+                    decided_out: list[Out] = []
                     for record, event in events:
                         if record and record.offset < applied.get(_partition(record), 0):
                             continue  # applied before a crash, fetched again
@@ -127,6 +129,9 @@ class RouterService:
                                 raise
                             raise DecisionFailed(tenant, record, event, error) from error
                         cause = event.id if isinstance(event, Envelope) else None
+                        if isinstance(event, Envelope):
+                            decided_in.append(event)
+                        decided_out += out
                         for item in out:
                             envelope = Envelope.wrap(
                                 item.data, tenant=tenant, key=item.key, at=now, causation=cause
@@ -136,7 +141,10 @@ class RouterService:
                         changed = changed or record is not None or bool(out)
                         decided += record is not None
                     if changed:
-                        version = await store.save(uow.session, state, self.states[tenant][1], now)
+                        touched = snapshot.touched(state, decided_in, decided_out)
+                        version = await store.save(
+                            uow.session, state, self.states[tenant][1], now, touched
+                        )
                         self.states[tenant] = (state, version)
                         WAITING.labels(tenant).set(sum(len(q) for q in state.queues.values()))
                 await store.save_offsets(uow.session, GROUP, records, applied)

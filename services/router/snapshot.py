@@ -1,51 +1,106 @@
-"""A tenant's routing state as JSON, for the router's table (and back)."""
+"""A tenant's routing state as JSON, for the router's tables (and back).
+
+Three parts, so that a batch writes what it changed rather than the whole state: the
+tenant's part (agents, queues, rules, surveys: bounded by the desk's size), a row per
+open conversation and a row per customer the router remembers (last agent, recent
+contacts). `touched` says which rows a batch changed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, TypeAdapter
 
+from services.router.core.decide import Out
 from services.router.core.state import Agent, Conversation, Survey, TenantState
-from shared.events import QueueUpserted, RoutingRulesChanged
+from shared.events import Envelope, QueueUpserted, RoutingRulesChanged
 
 
-class Snapshot(BaseModel):
+class TenantPart(BaseModel):
     agents: list[Agent]
     queues: list[QueueUpserted]
     rules: RoutingRulesChanged | None
-    conversations: list[Conversation]
-    last_agent: dict[str, tuple[str, datetime]]
-    contacts: dict[str, list[datetime]]
     surveys: list[Survey] = []
+    opened: int = 0
 
 
-_SNAPSHOT = TypeAdapter(Snapshot)
+class CustomerPart(BaseModel):
+    last_agent: tuple[str, datetime] | None = None
+    contacts: list[datetime] = []
 
 
-def dump(state: TenantState) -> bytes:
-    return _SNAPSHOT.dump_json(
-        Snapshot(
+_TENANT = TypeAdapter(TenantPart)
+_CONVERSATION = TypeAdapter(Conversation)
+_CUSTOMER = TypeAdapter(CustomerPart)
+
+
+@dataclass(frozen=True)
+class Touched:
+    """Rows a batch may have changed: those still in the state are written again, the
+    conversations no longer in it (closed, abandoned) deleted."""
+
+    conversations: frozenset[str]
+    customers: frozenset[str]
+
+
+def touched(state: TenantState, inputs: Iterable[Envelope], outputs: Iterable[Out]) -> Touched:
+    """Every change the core makes to a conversation comes with an event about it (in
+    or out); a customer's memory changes when their conversation opens or is answered,
+    and the core names them in `state.customers_changed`."""
+    conversations = {
+        cid
+        for data in (*(e.data for e in inputs), *(o.data for o in outputs))
+        if (cid := getattr(data, "conversation_id", None)) is not None
+    }
+    customers = frozenset(state.customers_changed)
+    state.customers_changed.clear()
+    return Touched(frozenset(conversations), customers)
+
+
+def dump_tenant(state: TenantState) -> bytes:
+    return _TENANT.dump_json(
+        TenantPart(
             agents=list(state.agents.values()),
             queues=[queue.config for queue in state.queues.values()],
             rules=state.rules,
-            conversations=list(state.conversations.values()),
-            last_agent=state.last_agent,
-            contacts=state.contacts,
             surveys=list(state.surveys.values()),
+            opened=state.opened,
         )
     )
 
 
-def load(tenant: str, raw: bytes) -> TenantState:
-    snapshot = _SNAPSHOT.validate_json(raw)
+def dump_conversation(conversation: Conversation) -> bytes:
+    return _CONVERSATION.dump_json(conversation)
+
+
+def dump_customer(state: TenantState, customer_id: str) -> bytes | None:
+    """None: nothing to remember of this customer."""
+    last_agent = state.last_agent.get(customer_id)
+    contacts = state.contacts.get(customer_id, [])
+    if last_agent is None and not contacts:
+        return None
+    return _CUSTOMER.dump_json(CustomerPart(last_agent=last_agent, contacts=contacts))
+
+
+def load(
+    tenant: str,
+    part: bytes,
+    conversations: Sequence[bytes],
+    customers: Iterable[tuple[str, bytes]],
+) -> TenantState:
+    whole = _TENANT.validate_json(part)
+    people = {customer: _CUSTOMER.validate_json(raw) for customer, raw in customers}
     return TenantState.restore(
         tenant,
-        agents=snapshot.agents,
-        queues=snapshot.queues,
-        rules=snapshot.rules,
-        conversations=snapshot.conversations,
-        last_agent=snapshot.last_agent,
-        contacts=snapshot.contacts,
-        surveys=snapshot.surveys,
+        agents=whole.agents,
+        queues=whole.queues,
+        rules=whole.rules,
+        conversations=[_CONVERSATION.validate_json(raw) for raw in conversations],
+        last_agent={c: p.last_agent for c, p in people.items() if p.last_agent is not None},
+        contacts={c: p.contacts for c, p in people.items() if p.contacts},
+        surveys=whole.surveys,
+        opened=whole.opened,
     )

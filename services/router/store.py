@@ -1,17 +1,19 @@
-"""The router's tables: tenant states (versioned) and the input offsets already applied."""
+"""The router's tables: tenant states (versioned; open conversations and customers as
+rows of their own) and the input offsets already applied."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.router import snapshot
 from services.router.core.state import TenantState
 from shared.bus.base import Record
-from shared.db.models import RouterOffset, RouterTenant
+from shared.db.models import RouterConversation, RouterCustomer, RouterOffset, RouterTenant
 
 Partition = tuple[str, int]
 
@@ -34,29 +36,95 @@ async def load(session: AsyncSession, tenant: str) -> tuple[TenantState, int]:
     row = await session.get(RouterTenant, tenant)
     if row is None:
         return TenantState(tenant), 0
-    return snapshot.load(tenant, row.state), row.version
+    return await _restore(session, row), row.version
 
 
 async def load_all(session: AsyncSession) -> dict[str, tuple[TenantState, int]]:
-    rows = await session.scalars(select(RouterTenant))
-    return {row.tenant: (snapshot.load(row.tenant, row.state), row.version) for row in rows}
+    rows = (await session.scalars(select(RouterTenant))).all()
+    return {row.tenant: (await _restore(session, row), row.version) for row in rows}
 
 
-async def save(session: AsyncSession, state: TenantState, version: int, now: datetime) -> int:
-    """Store the state over `version` (0: not stored yet); returns the new version."""
-    data = snapshot.dump(state)
+async def _restore(session: AsyncSession, row: RouterTenant) -> TenantState:
+    conversations = await session.scalars(
+        select(RouterConversation.data).where(RouterConversation.tenant == row.tenant)
+    )
+    customers = await session.execute(
+        select(RouterCustomer.customer_id, RouterCustomer.data).where(
+            RouterCustomer.tenant == row.tenant
+        )
+    )
+    return snapshot.load(
+        row.tenant, row.state, conversations.all(), [(c, data) for c, data in customers]
+    )
+
+
+async def save(
+    session: AsyncSession,
+    state: TenantState,
+    version: int,
+    now: datetime,
+    touched: snapshot.Touched,
+) -> int:
+    """Store the tenant's part and the rows the batch touched over `version` (0: not
+    stored yet); returns the new version."""
+    data = snapshot.dump_tenant(state)
     if version == 0:
         session.add(RouterTenant(tenant=state.tenant, version=1, state=data, updated_at=now))
         await session.flush()
-        return 1
-    result = await session.execute(
-        update(RouterTenant)
-        .where(RouterTenant.tenant == state.tenant, RouterTenant.version == version)
-        .values(version=version + 1, state=data, updated_at=now)
+    else:
+        result = await session.execute(
+            update(RouterTenant)
+            .where(RouterTenant.tenant == state.tenant, RouterTenant.version == version)
+            .values(version=version + 1, state=data, updated_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleState(state.tenant)
+    await _replace(
+        session,
+        RouterConversation,
+        RouterConversation.conversation_id,
+        state.tenant,
+        touched.conversations,
+        {
+            cid: snapshot.dump_conversation(conversation)
+            for cid in touched.conversations
+            if (conversation := state.conversations.get(cid)) is not None
+        },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleState(state.tenant)
+    await _replace(
+        session,
+        RouterCustomer,
+        RouterCustomer.customer_id,
+        state.tenant,
+        touched.customers,
+        {
+            customer: row
+            for customer in touched.customers
+            if (row := snapshot.dump_customer(state, customer)) is not None
+        },
+    )
     return version + 1
+
+
+async def _replace(
+    session: AsyncSession,
+    table: type[RouterConversation | RouterCustomer],
+    key: InstrumentedAttribute[str],
+    tenant: str,
+    touched: Iterable[str],
+    rows: dict[str, bytes],
+) -> None:
+    """The touched rows become `rows`: delete them all, insert those that remain (two
+    statements whatever their number, on PostgreSQL and SQLite alike)."""
+    keys = list(touched)
+    if not keys:
+        return
+    await session.execute(delete(table).where(table.tenant == tenant, key.in_(keys)))
+    if rows:
+        await session.execute(
+            insert(table),
+            [{"tenant": tenant, key.key: k, "data": data} for k, data in rows.items()],
+        )
 
 
 async def applied_offsets(

@@ -49,8 +49,10 @@ class OutboxRecord(Base):
 
 
 class RouterTenant(Base):
-    """The router's state of one tenant; `version` grows with every write, so a router
-    that kept an older copy (another router wrote since) notices and reloads."""
+    """The router's state of one tenant: agents, queues, rules and surveys (the open
+    conversations and the customers are rows of their own, written when they change);
+    `version` grows with every write, so a router that kept an older copy (another
+    router wrote since) notices and reloads."""
 
     __tablename__ = "router_tenants"
 
@@ -58,6 +60,26 @@ class RouterTenant(Base):
     version: Mapped[int] = mapped_column(Integer)
     state: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RouterConversation(Base):
+    """An open conversation of the router's state (a closed one leaves it)."""
+
+    __tablename__ = "router_conversations"
+
+    tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RouterCustomer(Base):
+    """What the router remembers of a customer: their last agent, their recent contacts."""
+
+    __tablename__ = "router_customers"
+
+    tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RouterOffset(Base):

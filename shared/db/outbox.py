@@ -7,6 +7,7 @@ consumer is idempotent by event id, so that duplicate is invisible to users.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import structlog
 from sqlalchemy import delete, select
@@ -49,14 +50,23 @@ async def relay(
     bus: Bus,
     *,
     stop: asyncio.Event,
+    written: asyncio.Event | None = None,
     idle_s: float = 0.05,
     limit: int = 2000,
 ) -> None:
-    """Relay until `stop` is set, then drain what is left."""
+    """Relay until `stop` is set, then drain what is left. `written` (set by this
+    process's units of work) wakes it at once; other processes' rows wait for its next
+    look, every `idle_s`."""
     while True:
+        if written is not None:
+            written.clear()  # before looking: a commit during the look wakes the wait
         published = await relay_once(sessions, bus, limit=limit)
         if published:
             continue
         if stop.is_set():
             return
-        await sleep_unless(stop, idle_s)
+        if written is None:
+            await sleep_unless(stop, idle_s)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(written.wait(), idle_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -18,8 +19,13 @@ class UnitOfWork:
     Leaving the block without `commit` rolls everything back, events included.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, written: asyncio.Event | None = None
+    ) -> None:
+        """`written` is set after a commit that emitted events: the relay of this process
+        waits on it, so events leave at once instead of at its next look."""
         self._sessions = sessions
+        self._written = written
         self._session: AsyncSession | None = None
         self._events: list[dict[str, object]] = []
 
@@ -49,8 +55,11 @@ class UnitOfWork:
         self._events.append({"topic": topic, "key": envelope.tenant, "value": encode(envelope)})
 
     async def commit(self) -> None:
-        if self._events:
+        emitted = bool(self._events)
+        if emitted:
             # One multi-row insert: a router batch emits thousands of events.
             await self.session.execute(insert(OutboxRecord), self._events)
             self._events = []
         await self.session.commit()
+        if emitted and self._written is not None:
+            self._written.set()

@@ -2,8 +2,9 @@
 
 After every decision: no agent above capacity; a conversation is offered to or
 held by at most one agent; no eligible agent is left idle while a conversation
-waits for them (work-conserving). At the end, once agents work the queues down,
-every conversation is closed.
+waits for them (work-conserving); the rows the service would have rewritten (those
+the decision's events name) hold the whole state. At the end, once agents work the
+queues down, every conversation is closed.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from services.router import snapshot
 from services.router.core.selection import is_eligible
 from services.router.core.state import Stage
 from shared import events as ev
 from tests.unit.router.desk import Desk, of
+from tests.unit.router.rows import Rows
 
 SKILLS = ("general", "billing", "fraud")
 CHANNELS = (ev.Channel.CHAT, ev.Channel.EMAIL, ev.Channel.WHATSAPP)
@@ -33,6 +36,7 @@ TEXTS = (
 
 class RouterMachine(RuleBasedStateMachine):
     desk: Desk
+    rows: Rows
 
     @initialize(
         queues=st.lists(
@@ -80,6 +84,9 @@ class RouterMachine(RuleBasedStateMachine):
         )
         for n, (skills, capacity) in enumerate(agents):
             self.desk.agent(f"agent{n}", skills=skills, capacity=capacity)
+        self.rows = Rows.whole(self.desk.state)
+        self.desk.state.customers_changed.clear()
+        self.stored = (len(self.desk.inputs), len(self.desk.log))
 
     @property
     def conversations(self) -> list[str]:
@@ -192,6 +199,18 @@ class RouterMachine(RuleBasedStateMachine):
                     )
                 ]
                 assert idle == [], f"{idle} could take {conversation_id}"
+
+    @invariant()
+    @precondition(lambda self: hasattr(self, "desk"))
+    def the_rows_written_hold_the_whole_state(self) -> None:
+        desk = self.desk
+        inputs, outputs = self.stored
+        touched = snapshot.touched(desk.state, desk.inputs[inputs:], desk.log[outputs:])
+        self.rows.write(desk.state, touched)
+        self.stored = (len(desk.inputs), len(desk.log))
+        whole = Rows.whole(desk.state)
+        assert self.rows.conversations == whole.conversations
+        assert self.rows.customers == whole.customers
 
     def teardown(self) -> None:
         if hasattr(self, "desk"):

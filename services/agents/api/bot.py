@@ -162,7 +162,7 @@ async def bot_reply(
     conversation_id: str, reply: BotReply, principal: BotKey, runtime: RuntimeDep
 ) -> dict[str, str]:
     """The external bot's answer, delivered on the customer's channel."""
-    async with UnitOfWork(runtime.sessions) as uow:
+    async with runtime.unit_of_work() as uow:
         thread = await _held(uow, principal, conversation_id)
         worker.add_line(thread, Sender.BOT, reply.text, utcnow())
         thread.answer_due = None
@@ -177,7 +177,7 @@ async def bot_escalate(
     conversation_id: str, escalation: BotEscalation, principal: BotKey, runtime: RuntimeDep
 ) -> dict[str, str]:
     """Hand the conversation to a person, with the transcript so far."""
-    async with UnitOfWork(runtime.sessions) as uow:
+    async with runtime.unit_of_work() as uow:
         thread = await _held(uow, principal, conversation_id)
         commands = await worker.hand_over(uow.session, thread, escalation.reason)
         worker.emit(uow, principal.tenant, conversation_id, commands, causation=None)
@@ -190,7 +190,7 @@ async def bot_resolve(
     conversation_id: str, principal: BotKey, runtime: RuntimeDep
 ) -> dict[str, str]:
     """The customer is done: the conversation closes as resolved by the bot."""
-    async with UnitOfWork(runtime.sessions) as uow:
+    async with runtime.unit_of_work() as uow:
         thread = await _held(uow, principal, conversation_id)
         await uow.session.delete(thread)
         command = BotResolved(conversation_id=conversation_id)

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from services.agents.auth import Principal
 from services.agents.readmodel import cause_subject
 from shared.db.models import AppliedEvent
-from shared.db.unit_of_work import UnitOfWork
 from shared.events import AGENT_EVENTS, Envelope, Payload
 from shared.runtime import Runtime
 
@@ -24,7 +23,7 @@ VERDICT_WAIT_S = 3.0
 async def send(runtime: Runtime, principal: Principal, key: str, command: Payload) -> str:
     """Queue the command for the router; returns its event id."""
     envelope = Envelope.wrap(command, tenant=principal.tenant, key=key)
-    async with UnitOfWork(runtime.sessions) as uow:
+    async with runtime.unit_of_work() as uow:
         uow.emit(AGENT_EVENTS, envelope)
         await uow.commit()
     return envelope.id

@@ -15,7 +15,6 @@ from services.agents import configuration, live
 from services.agents.api.page import Page
 from services.agents.auth import Admin, AnyRole, Principal, Role, allow
 from services.agents.statistics import HISTORY_WINDOW, HistoryPoint, LiveAgent, QueueStatistics
-from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AgentStatus,
     AgentUpserted,
@@ -74,7 +73,7 @@ class NewQueue(QueueSpec):
 async def _save(
     runtime: Runtime, tenant: str, item: AgentUpserted | QueueUpserted | RoutingRulesChanged
 ) -> None:
-    async with UnitOfWork(runtime.sessions) as uow:
+    async with runtime.unit_of_work() as uow:
         await configuration.save(uow, tenant, item)
         await uow.commit()
 

@@ -61,7 +61,7 @@ async def converse(runtime: Runtime) -> None:
     async def handle(envelope: Envelope) -> None:
         if not await _concerns_bot(runtime, envelope):
             return
-        async with UnitOfWork(runtime.sessions) as uow:
+        async with runtime.unit_of_work() as uow:
             if await uow.session.get(BotApplied, envelope.id) is not None:
                 return
             uow.session.add(BotApplied(event_id=envelope.id, at=envelope.at))
@@ -118,7 +118,7 @@ def emit(
 
 async def hand_over_now(runtime: Runtime, conversation_id: str, reason: str) -> None:
     """Escalate a conversation the bot still holds (nothing, if it no longer does)."""
-    async with UnitOfWork(runtime.sessions) as uow:
+    async with runtime.unit_of_work() as uow:
         thread = await uow.session.get(BotThread, conversation_id)
         if thread is None:
             return

@@ -177,6 +177,7 @@ class Router:
             at for at in state.contacts.get(message.customer.id, []) if now - at < REPEAT_WINDOW
         ]
         state.contacts[message.customer.id] = [*recent, now]
+        state.customers_changed.add(message.customer.id)
         assessment = self.classifier.assess(
             Message(
                 text=message.text,
@@ -187,8 +188,10 @@ class Router:
                 recent_contacts=len(recent),
             )
         )
+        state.opened += 1
         conversation = Conversation(
             conversation_id=event_id,
+            ordinal=state.opened,
             channel=message.channel,
             provider=message.provider,
             thread_key=message.thread_key,
@@ -609,6 +612,7 @@ def _assign(
     conversation.stage = Stage.ASSIGNED
     conversation.agent_id = agent_id
     state.last_agent[conversation.customer.id] = (agent_id, now)
+    state.customers_changed.add(conversation.customer.id)
     if agent := state.agents.get(agent_id):
         agent.missed_offers = 0
     _routing(

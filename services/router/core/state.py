@@ -70,6 +70,9 @@ class Conversation:
     subject: str | None = None  # email
     # Provider message ids of this conversation, so a provider's retry is routed once.
     provider_message_ids: set[str] = field(default_factory=set)
+    # The tenant's n-th conversation: a restored state lists its conversations (and so
+    # queues those of equal rank) in the order they opened, as the live one did.
+    ordinal: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -204,6 +207,9 @@ class TenantState:
     newly_waiting: list[str] = field(default_factory=list)
     newly_free: dict[str, None] = field(default_factory=dict)
     rescan: bool = False
+    # Customers whose last agent or contacts changed since the service last stored them.
+    customers_changed: set[str] = field(default_factory=set)
+    opened: int = 0  # conversations opened so far: the next one's ordinal
 
     def refresh(self, agent: Agent, *, gained_room: bool = False) -> None:
         """Keep the indexes of free agents true after any change to an agent."""
@@ -238,6 +244,7 @@ class TenantState:
         last_agent: dict[str, tuple[str, datetime]],
         contacts: dict[str, list[datetime]],
         surveys: Sequence[Survey] = (),
+        opened: int = 0,
     ) -> TenantState:
         """Rebuild a stored state, with the indexes derived from its conversations."""
         state = cls(
@@ -248,8 +255,9 @@ class TenantState:
             last_agent=last_agent,
             contacts=contacts,
             surveys={(s.conversation.channel, s.conversation.thread_key): s for s in surveys},
+            opened=opened,
         )
-        for conversation in conversations:
+        for conversation in sorted(conversations, key=lambda c: c.ordinal):
             cid = conversation.conversation_id
             state.conversations[cid] = conversation
             state.threads[(conversation.channel, conversation.thread_key)] = cid

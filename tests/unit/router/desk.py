@@ -22,6 +22,7 @@ class Desk:
     state: TenantState = field(default_factory=lambda: TenantState("acme"))
     now: datetime = START
     log: list[Out] = field(default_factory=list)
+    inputs: list[ev.Envelope] = field(default_factory=list)
     _ids: count[int] = field(default_factory=lambda: count(1))
 
     def send(self, data: ev.Payload, key: str = "k") -> list[Out]:
@@ -29,6 +30,7 @@ class Desk:
             update={"id": f"e{next(self._ids)}"}
         )
         out = self.router.decide(self.state, envelope, self.now)
+        self.inputs.append(envelope)
         self.log += out
         return out
 

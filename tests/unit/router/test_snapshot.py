@@ -1,8 +1,8 @@
 """A stored routing state comes back as it was, and routes on the same way."""
 
-from services.router import snapshot
 from shared import events as ev
 from tests.unit.router.desk import Desk, of, only
+from tests.unit.router.rows import Rows
 from tests.unit.router.test_routing_rules import COMPLEX, desk_with
 
 
@@ -28,13 +28,15 @@ def busy_desk() -> Desk:
 
 def test_a_restored_state_equals_the_stored_one() -> None:
     desk = busy_desk()
-    restored = snapshot.load("acme", snapshot.dump(desk.state))
+    restored = Rows.whole(desk.state).load("acme")
 
     assert restored.agents == desk.state.agents
     assert restored.conversations == desk.state.conversations
     assert restored.threads == desk.state.threads
     assert restored.offers == desk.state.offers
     assert restored.email_ids == desk.state.email_ids
+    assert restored.last_agent == desk.state.last_agent
+    assert restored.contacts == desk.state.contacts
     for queue_id, queue in desk.state.queues.items():
         assert restored.queues[queue_id].waiting() == queue.waiting()
         assert restored.queues[queue_id].config == queue.config
@@ -43,7 +45,7 @@ def test_a_restored_state_equals_the_stored_one() -> None:
 def test_a_restored_router_decides_exactly_as_the_original() -> None:
     original = busy_desk()
     copy = busy_desk()
-    copy.state = snapshot.load("acme", snapshot.dump(copy.state))
+    copy.state = Rows.whole(copy.state).load("acme")
 
     for desk in (original, copy):
         desk.wait(31)
