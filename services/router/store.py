@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -114,17 +116,20 @@ async def _replace(
     touched: Iterable[str],
     rows: dict[str, bytes],
 ) -> None:
-    """The touched rows become `rows`: delete them all, insert those that remain (two
-    statements whatever their number, on PostgreSQL and SQLite alike)."""
-    keys = list(touched)
-    if not keys:
-        return
-    await session.execute(delete(table).where(table.tenant == tenant, key.in_(keys)))
+    """The touched rows become `rows`: one upsert of those that remain, one delete of
+    those that left, whatever their number."""
     if rows:
+        dialect = session.get_bind().dialect.name
+        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
         await session.execute(
-            insert(table),
+            upsert.on_conflict_do_update(
+                index_elements=[table.tenant, key], set_={"data": upsert.excluded.data}
+            ),
             [{"tenant": tenant, key.key: k, "data": data} for k, data in rows.items()],
         )
+    gone = [k for k in touched if k not in rows]
+    if gone:
+        await session.execute(delete(table).where(table.tenant == tenant, key.in_(gone)))
 
 
 async def applied_offsets(
