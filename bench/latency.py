@@ -76,11 +76,15 @@ async def agent(base_url: str, key: str, clock: Clock, stop: asyncio.Event) -> N
     ) as api:
         await api.put("/v1/agents/me/status", json={"status": "available"})
         while not stop.is_set():
-            offers = (await api.get("/v1/agents/me/offers", params={"wait": 2})).json()["items"]
-            now = time.monotonic()
-            for offer in offers:
-                clock.seen.setdefault(offer["conversation_id"], now)
-            await asyncio.gather(*(api.post(f"/v1/offers/{o['id']}/accept") for o in offers))
+            try:
+                response = await api.get("/v1/agents/me/offers", params={"wait": 2})
+                offers = response.json()["items"]
+                now = time.monotonic()
+                for offer in offers:
+                    clock.seen.setdefault(offer["conversation_id"], now)
+                await asyncio.gather(*(api.post(f"/v1/offers/{o['id']}/accept") for o in offers))
+            except httpx.TimeoutException:
+                continue  # an overloaded desk answers late: poll again, as a desk does
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,10 @@ class Scenario:
     complexity_threshold: float = 0.0  # below it the bot takes the conversation first
     bot_s: float = 60.0  # how long the bot works on one before it solves or escalates it
 
+    def kinds(self) -> tuple[Demand, ...]:
+        """The kinds of conversation: without `demands`, one that anyone may answer."""
+        return self.demands or (Demand(QUEUE, 1.0),)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -171,14 +175,15 @@ class Customers:
                 return now_s
 
     def demand(self) -> Demand:
-        if not self.s.demands:
-            return Demand(QUEUE, 1.0)
-        draw = self.arrivals.random() * sum(d.share for d in self.s.demands)
-        for demand in self.s.demands:
+        kinds = self.s.kinds()
+        if len(kinds) == 1:
+            return kinds[0]
+        draw = self.arrivals.random() * sum(d.share for d in kinds)
+        for demand in kinds:
             draw -= demand.share
             if draw < 0:
                 return demand
-        return self.s.demands[-1]
+        return kinds[-1]
 
     def handle_s(self, demand: Demand | None = None, factor: float = 1.0) -> float:
         """A handle time, drawn when the conversation is answered."""
@@ -201,7 +206,7 @@ class Customers:
 class Simulation:
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
-        self.demands = scenario.demands or (Demand(QUEUE, 1.0),)
+        self.demands = scenario.kinds()
         self.teams = scenario.teams or (Team(scenario.agents),)
         _check(scenario, self.demands, self.teams)
         self.customers = Customers(scenario)

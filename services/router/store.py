@@ -110,7 +110,7 @@ async def save(
 
 async def _replace(
     session: AsyncSession,
-    table: type[RouterConversation | RouterCustomer],
+    model: type[RouterConversation | RouterCustomer],
     key: InstrumentedAttribute[str],
     tenant: str,
     touched: Iterable[str],
@@ -120,16 +120,16 @@ async def _replace(
     those that left, whatever their number."""
     if rows:
         dialect = session.get_bind().dialect.name
-        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
         await session.execute(
             upsert.on_conflict_do_update(
-                index_elements=[table.tenant, key], set_={"data": upsert.excluded.data}
+                index_elements=[model.tenant, key], set_={"data": upsert.excluded.data}
             ),
             [{"tenant": tenant, key.key: k, "data": data} for k, data in rows.items()],
         )
     gone = [k for k in touched if k not in rows]
     if gone:
-        await session.execute(delete(table).where(table.tenant == tenant, key.in_(gone)))
+        await session.execute(delete(model).where(model.tenant == tenant, key.in_(gone)))
 
 
 async def applied_offsets(
