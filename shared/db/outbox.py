@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.bus.base import Bus
 from shared.db.models import OutboxRecord
 from shared.observability import OUTBOX_PUBLISHED
-from shared.stopping import sleep_unless
 
 log = structlog.get_logger(__name__)
 
@@ -57,16 +56,13 @@ async def relay(
     """Relay until `stop` is set, then drain what is left. `written` (set by this
     process's units of work) wakes it at once; other processes' rows wait for its next
     look, every `idle_s`."""
+    written = written or asyncio.Event()  # none given: it only looks every idle_s
     while True:
-        if written is not None:
-            written.clear()  # before looking: a commit during the look wakes the wait
+        written.clear()  # before looking: a commit during the look wakes the wait
         published = await relay_once(sessions, bus, limit=limit)
         if published:
             continue
         if stop.is_set():
             return
-        if written is None:
-            await sleep_unless(stop, idle_s)
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(written.wait(), idle_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(written.wait(), idle_s)
