@@ -128,15 +128,16 @@ class RouterService:
                             if record is None or not isinstance(event, Envelope):
                                 raise
                             raise DecisionFailed(tenant, record, event, error) from error
-                        cause = event.id if isinstance(event, Envelope) else None
                         if isinstance(event, Envelope):
                             decided_in.append(event)
                         decided_out += out
                         for item in out:
-                            envelope = Envelope.wrap(
-                                item.data, tenant=tenant, key=item.key, at=now, causation=cause
+                            uow.emit(
+                                item.topic,
+                                event.follow(item.data, key=item.key, at=now)
+                                if isinstance(event, Envelope)
+                                else Envelope.wrap(item.data, tenant=tenant, key=item.key, at=now),
                             )
-                            uow.emit(item.topic, envelope)
                         # A tick that decided nothing changed nothing worth a write.
                         changed = changed or record is not None or bool(out)
                         decided += record is not None

@@ -133,3 +133,32 @@ async def test_many_records_published_together_keep_their_order(make_bus: BusFac
         records = await take(subscription, 300)
 
     assert [r.value for r in records] == [f"m{i}".encode() for i in range(300)]
+
+
+async def test_a_key_keeps_its_partition_and_order_however_its_records_were_published(
+    make_bus: BusFactory,
+) -> None:
+    bus = await make_bus()
+    keys = [f"tenant-{n}" for n in range(8)]
+    for key in keys:
+        await bus.publish(ROUTING, key, f"{key}:single".encode())
+    # Records larger than a producer batch (16 KiB) among small ones, on two topics.
+    many = [
+        (topic, key, f"{key}:{n}:".encode() + b"x" * (40_000 if n % 7 == 3 else 10))
+        for n in range(200)
+        for key in keys[n % 3 :: 3]
+        for topic in (ROUTING, INBOUND)
+    ]
+    await bus.publish_many(many)
+
+    async with bus.subscribe([ROUTING, INBOUND], "g1") as subscription:
+        records = await take(subscription, len(keys) + len(many))
+
+    for key in keys:
+        routing = [r for r in records if r.key == key and r.topic == ROUTING]
+        assert len({r.partition for r in routing}) == 1, f"{key} spread over partitions"
+        assert [r.value for r in routing] == [f"{key}:single".encode()] + [
+            value for topic, k, value in many if k == key and topic == ROUTING
+        ]
+        inbound = [r.value for r in records if r.key == key and r.topic == INBOUND]
+        assert inbound == [value for topic, k, value in many if k == key and topic == INBOUND]
