@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-import uuid6
+import uuid_utils
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -35,8 +35,9 @@ COMPACTED_TOPICS = frozenset({CONFIG})
 
 
 def new_event_id() -> str:
-    """UUIDv7: unique and ordered by creation time, so ids sort like the log."""
-    return str(uuid6.uuid7())
+    """UUIDv7: unique and ordered by creation time, so ids sort like the log (uuid-utils:
+    the router makes several per input, and a pure-Python one cost 7% of its time)."""
+    return str(uuid_utils.uuid7())
 
 
 def utcnow() -> datetime:
