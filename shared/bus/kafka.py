@@ -121,12 +121,15 @@ class KafkaBus:
         if self._producer is None:
             raise RuntimeError("KafkaBus is not started")
         producer = self._producer
+        # Every record checked before the first leaves: an oversized one publishes none.
+        values = [
+            (self.topic_prefix + topic, key.encode(), to_bytes(topic, value, self.max_record_bytes))
+            for topic, key, value in records
+        ]
         partitions: dict[tuple[str, bytes], int] = {}
         open_batches: dict[tuple[str, int], BatchBuilder] = {}
         acks: list[asyncio.Future[object]] = []
-        for topic, key, value in records:
-            name, key_bytes = self.topic_prefix + topic, key.encode()
-            value = to_bytes(topic, value, self.max_record_bytes)
+        for name, key_bytes, value in values:
             partition = partitions.get((name, key_bytes))
             if partition is None:
                 # The partitioner `send` uses, so a key's records share a partition

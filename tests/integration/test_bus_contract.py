@@ -125,6 +125,19 @@ async def test_an_oversized_record_is_refused_and_not_published(make_bus: BusFac
     assert record.value == b"small"
 
 
+async def test_many_records_with_one_oversized_are_refused_together(make_bus: BusFactory) -> None:
+    bus = await make_bus()
+    many = [(INBOUND, "acme", b"m" * 40_000) for _ in range(3)]
+    with pytest.raises(RecordTooLarge):
+        await bus.publish_many([*many, (INBOUND, "acme", b"x" * (64 * 1024 + 1))])
+    await bus.publish(INBOUND, "acme", b"small")
+
+    async with bus.subscribe([INBOUND], "g1") as subscription:
+        [record] = await take(subscription, 1)
+        await nothing_more(subscription, wait_s=1)
+    assert record.value == b"small"
+
+
 async def test_many_records_published_together_keep_their_order(make_bus: BusFactory) -> None:
     bus = await make_bus()
     await bus.publish_many([(INBOUND, "acme", f"m{i}".encode()) for i in range(300)])
