@@ -108,3 +108,58 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
     assert [c["id"] for c in waiting_or_assigned.json()["items"]] == [conversation["id"]]
     assert bens_list.json() == {"items": [], "next": None}
     assert closed.status_code == 202 and state == "closed"
+
+
+async def test_a_desk_that_names_its_offers_is_answered_when_they_change(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    await prepare(settings)
+    runtime = bootstrap(settings, embedded=True)
+    ana = new_key()
+    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
+    desk = {"authorization": f"Bearer {ana}"}
+
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        await relayed(runtime)
+        await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
+
+        async def customer_writes() -> None:
+            session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
+            await client.post(
+                f"/chat/v1/sessions/{session['session_id']}/messages",
+                json={"text": "I was charged twice for my order and I want a refund now!!"},
+                headers={"authorization": f"Bearer {session['token']}"},
+            )
+
+        async def offers(wait: float, known: list[str]) -> tuple[list[str], float]:
+            started = time.monotonic()
+            page = await client.get(
+                "/v1/agents/me/offers",
+                params={"wait": wait, "known": ",".join(known)},
+                headers=desk,
+            )
+            return [offer["id"] for offer in page.json()["items"]], time.monotonic() - started
+
+        await customer_writes()
+        [first], _ = await offers(20, [])
+
+        # Nothing new: the poll waits its whole time and gives the known offer back.
+        unchanged, unchanged_after_s = await offers(1.5, [first])
+        # A second customer while the desk waits on the first offer: answered at once.
+        polling = asyncio.create_task(offers(20, [first]))
+        await asyncio.sleep(0.5)
+        assert not polling.done()
+        await customer_writes()
+        both, both_after_s = await polling
+        # The first offer accepted: it leaves the open ones, which answers the poll.
+        polling = asyncio.create_task(offers(20, both))
+        accepted = await client.post(f"/v1/offers/{first}/accept", headers=desk)
+        left, left_after_s = await polling
+
+    assert unchanged == [first] and unchanged_after_s >= 1.5
+    assert first in both and len(both) == 2
+    assert both_after_s < 10
+    assert accepted.status_code == 200
+    assert left == [offer for offer in both if offer != first] and left_after_s < 10

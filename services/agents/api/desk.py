@@ -59,8 +59,19 @@ async def my_offers(
     principal: AgentKey,
     runtime: RuntimeDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+    known: Annotated[
+        str,
+        Query(
+            max_length=4000,
+            description="Ids of the open offers the desk already shows, comma-separated: "
+            "with `wait`, the answer comes when the open offers differ from these.",
+        ),
+    ] = "",
 ) -> Page[OfferView]:
-    """Open offers; with `wait`, answers as soon as one exists."""
+    """Open offers; with `wait`, answers as soon as they differ from `known` (without it:
+    as soon as one exists). A desk that passes the offers it shows can poll on at once,
+    and sees a new offer while it accepts another."""
+    known_ids = frozenset(filter(None, known.split(",")))
 
     async def open_offers() -> Sequence[ReadOffer]:
         async with runtime.reads() as session:
@@ -75,8 +86,16 @@ async def my_offers(
                 )
             ).all()
 
+    async def changed() -> list[Sequence[ReadOffer]]:
+        """The open offers, wrapped so that none at all is an answer too (a known offer
+        that was withdrawn); nothing while they are the known ones."""
+        rows = await open_offers()
+        return [rows] if {row.offer_id for row in rows} != known_ids else []
+
     subject = readmodel.agent_subject(principal.tenant, principal.agent_id or "")
-    rows = await runtime.long_poll(wait, open_offers, subject=subject)
+    answer = await runtime.long_poll(wait, changed, subject=subject)
+    # No change within the wait: the known offers are still the open ones.
+    rows = answer[0] if answer else await open_offers() if known_ids else []
     return Page(items=[_offer_view(row) for row in rows])
 
 

@@ -36,15 +36,18 @@
     });
   }
 
-  // The long poll answers at once while an offer is open: then look again a second later.
+  // The long poll names the open offers this page has: it answers when they change (a new
+  // one, or one accepted, declined, expired or withdrawn), so the page polls on at once.
+  var known = [];
   function pollOffers() {
-    api("GET", "/v1/agents/me/offers?wait=25")
+    api("GET", "/v1/agents/me/offers?wait=25&known=" + encodeURIComponent(known.join(",")))
       .then(function (page) {
+        known = page.items.map(function (o) { return o.id; });
         var open = page.items.filter(function (o) { return !answered[o.id]; });
         showOffer(open[0] || null);
-        setTimeout(pollOffers, page.items.length ? 1000 : 0);
+        setTimeout(pollOffers, 0);
       })
-      .catch(function () { setTimeout(pollOffers, 3000); });
+      .catch(function () { known = []; setTimeout(pollOffers, 3000); });
   }
 
   function showOffer(next) {
