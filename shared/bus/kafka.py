@@ -30,6 +30,12 @@ log = structlog.get_logger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
 # Headroom for the record batch framing around one record of max_record_bytes.
 _REQUEST_OVERHEAD_BYTES = 64 * 1024
+# How long the broker may hold a fetch that finds nothing new. A fetch in flight leaves
+# out the partitions whose records the consumer has not taken yet, so a record arriving
+# on one of those waits for it to end: at the default 500 ms that was most of the 0.5 s
+# from webhook to desk at 20 messages/s; at 50 ms it costs an idle consumer 20 small
+# fetches a second.
+_FETCH_MAX_WAIT_MS = 50
 
 
 class KafkaBus:
@@ -160,6 +166,7 @@ class KafkaBus:
                 session_timeout_ms=self.session_timeout_ms,
                 heartbeat_interval_ms=max(self.session_timeout_ms // 5, 100),
                 max_partition_fetch_bytes=self.max_record_bytes + _REQUEST_OVERHEAD_BYTES,
+                fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
             ),
         )
 
