@@ -8,29 +8,49 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+import httpx
 
 from omniroute.embedded import create_app, prepare
 from services.agents.auth import Role, new_key, store_key
 from shared.config import Settings
-from shared.runtime import bootstrap
+from shared.runtime import Runtime, bootstrap
 from tests.asgi import relayed, serve
 
 
-async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
+async def demo_runtime(tmp_path: Path) -> Runtime:
+    """`omniroute run`'s runtime on the demo tenant."""
     settings = Settings(data_dir=tmp_path)
     await prepare(settings)
-    runtime = bootstrap(settings, embedded=True)
-    ana = new_key()
-    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
-    desk = {"authorization": f"Bearer {ana}"}
-    ben, boss = new_key(), new_key()
-    await store_key(runtime.sessions, key=ben, tenant="demo", role=Role.AGENT, agent_id="ben")
-    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+    return bootstrap(settings, embedded=True)
 
+
+async def agent_key(runtime: Runtime, agent_id: str) -> dict[str, str]:
+    key = new_key()
+    await store_key(runtime.sessions, key=key, tenant="demo", role=Role.AGENT, agent_id=agent_id)
+    return {"authorization": f"Bearer {key}"}
+
+
+@asynccontextmanager
+async def served(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, once the demo configuration is on the bus."""
     async with serve(create_app(runtime)) as client:
         await runtime.connected.wait()
         await relayed(runtime)
+        yield client
+
+
+async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
+    runtime = await demo_runtime(tmp_path)
+    desk = await agent_key(runtime, "ana")
+    ben = await agent_key(runtime, "ben")
+    boss = new_key()
+    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+
+    async with served(runtime) as client:
         assert (
             await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
         ).status_code == 200
@@ -68,9 +88,7 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
             transcript = [(m["author"], m["text"]) for m in page.json()["messages"]]
             if len(transcript) == 2:
                 break
-        peeking = await client.get(
-            f"/v1/conversations/{conversation['id']}", headers={"authorization": f"Bearer {ben}"}
-        )
+        peeking = await client.get(f"/v1/conversations/{conversation['id']}", headers=ben)
         supervising = await client.get(
             f"/v1/conversations/{conversation['id']}", headers={"authorization": f"Bearer {boss}"}
         )
@@ -79,9 +97,7 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
             params={"state": "assigned", "channel": "chat"},
             headers={"authorization": f"Bearer {boss}"},
         )
-        bens_list = await client.get(
-            "/v1/conversations", headers={"authorization": f"Bearer {ben}"}
-        )
+        bens_list = await client.get("/v1/conversations", headers=ben)
         closed = await client.post(
             f"/v1/conversations/{conversation['id']}/close", json={}, headers=desk
         )
@@ -113,16 +129,10 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
 async def test_a_desk_that_names_its_offers_is_answered_when_they_change(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
-    await prepare(settings)
-    runtime = bootstrap(settings, embedded=True)
-    ana = new_key()
-    await store_key(runtime.sessions, key=ana, tenant="demo", role=Role.AGENT, agent_id="ana")
-    desk = {"authorization": f"Bearer {ana}"}
+    runtime = await demo_runtime(tmp_path)
+    desk = await agent_key(runtime, "ana")
 
-    async with serve(create_app(runtime)) as client:
-        await runtime.connected.wait()
-        await relayed(runtime)
+    async with served(runtime) as client:
         await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
 
         async def customer_writes() -> None:
