@@ -20,7 +20,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
 
 from shared.bus.base import Record, to_bytes
 from shared.events import COMPACTED_TOPICS, TOPICS, Envelope
@@ -132,25 +131,25 @@ class KafkaBus:
             (self.topic_prefix + topic, key.encode(), to_bytes(topic, value, self.max_record_bytes))
             for topic, key, value in records
         ]
-        partitions: dict[tuple[str, bytes], int] = {}
-        open_batches: dict[tuple[str, int], BatchBuilder] = {}
-        acks: list[asyncio.Future[object]] = []
+        # The partitioner `send` uses, so a key's records share a partition however
+        # they were published; each partition's records keep their order.
+        partition_of: dict[tuple[str, bytes], int] = {}
+        by_partition: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
         for name, key_bytes, value in values:
-            partition = partitions.get((name, key_bytes))
-            if partition is None:
-                # The partitioner `send` uses, so a key's records share a partition
-                # however they were published.
+            if (name, key_bytes) not in partition_of:
                 every = sorted(await producer.partitions_for(name))
-                partition = partitions[(name, key_bytes)] = self._partitioner(
-                    key_bytes, every, every
-                )
-            batch = open_batches.get((name, partition))
-            if batch is None or batch.append(key=key_bytes, value=value, timestamp=None) is None:
-                if batch is not None:  # full: it leaves, a new one takes the record
+                partition_of[(name, key_bytes)] = self._partitioner(key_bytes, every, every)
+            partition = partition_of[(name, key_bytes)]
+            by_partition.setdefault((name, partition), []).append((key_bytes, value))
+        acks: list[asyncio.Future[object]] = []
+        for (name, partition), items in by_partition.items():
+            batch = producer.create_batch()
+            for key_bytes, value in items:
+                if batch.append(key=key_bytes, value=value, timestamp=None) is None:
+                    # Full: it leaves, and a new batch takes the record.
                     acks.append(await producer.send_batch(batch, name, partition=partition))
-                batch = open_batches[(name, partition)] = producer.create_batch()
-                batch.append(key=key_bytes, value=value, timestamp=None)
-        for (name, partition), batch in open_batches.items():
+                    batch = producer.create_batch()
+                    batch.append(key=key_bytes, value=value, timestamp=None)
             acks.append(await producer.send_batch(batch, name, partition=partition))
         await asyncio.gather(*acks)
 
