@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from services.router.core.lexicons import LexiconMatcher
 from shared.events import Channel
 from shared.language import detect_words, normalise
 
@@ -167,7 +168,7 @@ DEFAULT_ANGER = (
     r"inutiles?",
 )
 DEFAULT_FOLLOW_UP = (
-    r"(second|third|fourth|fifth|\d+(st|nd|rd|th)) time",
+    r"(second|third|fourth|fifth|2nd|3rd|4th|5th|6th|7th|8th|9th|10th) time",
     r"again",
     r"still (not|no|have not|"
     r"haven'?t|waiting)",
@@ -280,15 +281,6 @@ class Classifier(Protocol):
     def assess(self, message: Message) -> Assessment: ...
 
 
-def _compile(lexicons: Mapping[str, tuple[str, ...]]) -> re.Pattern[str]:
-    """One pattern for every lexicon, a named group each (g0, g1, ...), matched at word
-    starts: one pass over the text instead of one per lexicon. A stretch of text counts
-    for one lexicon only, the first in order that matches there."""
-    groups = (f"(?P<g{n}>{'|'.join(words)})" for n, words in enumerate(lexicons.values()))
-    # The text is already lower case: no IGNORECASE, which would make matching 2x slower.
-    return re.compile(r"(?<!\w)(?:" + "|".join(groups) + ")")
-
-
 class RuleClassifier:
     def __init__(self, config: ComplexityConfig | None = None) -> None:
         self.config = config or ComplexityConfig()
@@ -300,19 +292,13 @@ class RuleClassifier:
             "follow_up": c.follow_up_words,
             "high_stakes": c.high_stakes_words,
         }
-        self._names = list(lexicons)
-        self._lexicons = _compile(lexicons)
-
-    def _found(self, text: str) -> set[str]:
-        return {
-            self._names[int(m.lastgroup[1:])] for m in self._lexicons.finditer(text) if m.lastgroup
-        }
+        self._lexicons = LexiconMatcher(lexicons)
 
     def assess(self, message: Message) -> Assessment:
         c = self.config
         text = normalise(message.text)
         words = re.findall(r"\w+", text)
-        found = self._found(text)
+        found = self._lexicons.found(text)
         intents = tuple(name for name in c.intents if f"intent:{name}" in found)
         signals: list[tuple[float, str]] = []
 
