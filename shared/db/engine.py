@@ -30,6 +30,16 @@ def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     return _create_async_engine(url, pool_size=10, max_overflow=10)
 
 
+async def asyncpg_of(session: AsyncSession) -> Any | None:
+    """The session's asyncpg connection, in its transaction; None on SQLite. For the
+    few bulk statements (the outbox's COPY, fetch and delete) where SQLAlchemy's own
+    per-row work would cost more than the statement."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return (await connection.get_raw_connection()).driver_connection
+
+
 def reading_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
     """The engine for transactions that only read. On SQLite, connections of their own
     that never take the write lock, so a hundred desks polling do not queue behind each

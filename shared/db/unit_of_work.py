@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.engine import asyncpg_of
 from shared.db.models import OutboxRecord
 from shared.events import Envelope, encode
 
@@ -67,15 +68,13 @@ class UnitOfWork:
 async def _write_outbox(session: AsyncSession, events: list[tuple[str, str, bytes]]) -> None:
     """All of a unit's events in one statement (a router batch emits thousands): COPY on
     PostgreSQL, a fifth of the CPU and half the time of a multi-row insert."""
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # an open asyncpg connection
+    driver = await asyncpg_of(session)
+    if driver is not None:
         await driver.copy_records_to_table(
             OutboxRecord.__tablename__, records=events, columns=("topic", "key", "value")
         )
     else:
-        await connection.execute(
+        await session.execute(
             insert(OutboxRecord),
             [{"topic": topic, "key": key, "value": value} for topic, key, value in events],
         )
