@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -532,23 +533,30 @@ class Envelope(BaseModel):
             data=data,
         )
 
-    def follow(self, data: Payload, *, key: str, at: datetime) -> Envelope:
-        """The event `data` that this one caused, for the same tenant. Not validated
-        again: this envelope's tenant was when it was made, and `data` is a payload model
-        already (the router emits several events per input; validation was a third of
-        their cost)."""
+    def follow_json(self, data: Payload, *, key: str, at: datetime) -> bytes:
+        """The encoded event `data` that this one caused, for the same tenant: what
+        `encode(wrap(data, tenant=, key=, at=, causation=self.id))` gives, with a new id,
+        without building and validating that envelope (the router emits several events per
+        input; the envelope was two thirds of their cost). `data` is a payload model, so
+        valid already, and this envelope's tenant was when it was made."""
         if not key:
             raise ValueError("an event needs a key")
-        return Envelope.model_construct(
-            id=new_event_id(),
-            type=type(data).__name__,
-            v=1,
-            tenant=self.tenant,
-            key=key,
-            at=at,
-            causation=self.id,
-            data=data,
+        head = _HEAD.dump_json(
+            {
+                "id": new_event_id(),
+                "type": type(data).__name__,
+                "v": 1,
+                "tenant": self.tenant,
+                "key": key,
+                "at": at,
+                "causation": self.id,
+            }
         )
+        return head[:-1] + b',"data":' + data.__pydantic_serializer__.to_json(data) + b"}"
+
+
+# The envelope's fields but `data`, in its order, serialised as pydantic does them.
+_HEAD = TypeAdapter(dict[str, Any])
 
 
 class InvalidRecord(ValueError):

@@ -24,7 +24,16 @@ from services.router.core.state import TenantState
 from shared.bus.base import Record
 from shared.bus.consumer import dead_letter
 from shared.db.unit_of_work import UnitOfWork
-from shared.events import AGENT_EVENTS, CONFIG, INBOUND, Envelope, InvalidRecord, decode, utcnow
+from shared.events import (
+    AGENT_EVENTS,
+    CONFIG,
+    INBOUND,
+    Envelope,
+    InvalidRecord,
+    decode,
+    encode,
+    utcnow,
+)
 from shared.runtime import Runtime, Worker, relay_outbox, service_app
 from shared.stopping import sleep_unless
 
@@ -132,11 +141,14 @@ class RouterService:
                             decided_in.append(event)
                         decided_out += out
                         for item in out:
-                            uow.emit(
+                            uow.emit_encoded(
                                 item.topic,
-                                event.follow(item.data, key=item.key, at=now)
+                                tenant,
+                                event.follow_json(item.data, key=item.key, at=now)
                                 if isinstance(event, Envelope)
-                                else Envelope.wrap(item.data, tenant=tenant, key=item.key, at=now),
+                                else encode(
+                                    Envelope.wrap(item.data, tenant=tenant, key=item.key, at=now)
+                                ),
                             )
                         # A tick that decided nothing changed nothing worth a write.
                         changed = changed or record is not None or bool(out)

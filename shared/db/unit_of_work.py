@@ -53,7 +53,11 @@ class UnitOfWork:
 
     def emit(self, topic: str, envelope: Envelope) -> None:
         """Queue an event for the bus; it leaves only if this unit of work commits."""
-        self._events.append((topic, envelope.tenant, encode(envelope)))
+        self.emit_encoded(topic, envelope.tenant, encode(envelope))
+
+    def emit_encoded(self, topic: str, tenant: str, value: bytes) -> None:
+        """`emit` for an event encoded already (see `Envelope.follow_json`)."""
+        self._events.append((topic, tenant, value))
 
     async def commit(self) -> None:
         emitted = bool(self._events)
