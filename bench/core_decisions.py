@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from services.router.core.decide import Router
 from services.router.core.state import Stage, TenantState
 from shared import events as ev
+from shared.process import tune_garbage_collector
 
 QUEUES = ("general", "billing", "fraud")
 TEXTS = (
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=30_000)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10_000])
     args = parser.parse_args()
+    tune_garbage_collector()  # as the router's process does
     baseline: float | None = None
     print(
         f"{'agents':>7} {'conversations':>13} {'decisions/s':>12} {'µs/decision':>12} {'x cost':>7}"

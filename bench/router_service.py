@@ -39,6 +39,7 @@ from shared.config import Settings
 from shared.db.migrate import upgrade_async
 from shared.db.models import OutboxRecord, RouterOffset
 from shared.db.outbox import relay
+from shared.process import tune_garbage_collector
 from shared.runtime import bootstrap
 from tests.databases import fresh_database
 
@@ -195,6 +196,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
     args = parser.parse_args()
+    tune_garbage_collector()  # as `omniroute router` does
     kafka = os.environ["OMNIROUTE_TEST_KAFKA"]
     server = os.environ["OMNIROUTE_TEST_DATABASE_URL"]
     # Each the median of three runs: a run here is a second or two, and one stall of
