@@ -8,6 +8,7 @@ seam where a trained model can replace the rules.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -293,13 +294,14 @@ class RuleClassifier:
             "high_stakes": c.high_stakes_words,
         }
         self._lexicons = LexiconMatcher(lexicons)
+        self._intent_keys = [(name, f"intent:{name}") for name in c.intents]
 
     def assess(self, message: Message) -> Assessment:
         c = self.config
         text = normalise(message.text)
         words = re.findall(r"\w+", text)
         found = self._lexicons.found(text)
-        intents = tuple(name for name in c.intents if f"intent:{name}" in found)
+        intents = tuple(name for name, key in self._intent_keys if key in found)
         signals: list[tuple[float, str]] = []
 
         for intent in intents:
@@ -351,8 +353,15 @@ def _shouting(text: str) -> bool:
     """Three or more words in capitals, or '!!'."""
     if "!!" in text:
         return True
+    if text.isascii():
+        raw = text.encode()
+        if len(raw) - len(raw.translate(None, _CAPITALS)) < 3:
+            return False  # most messages: too few capital letters for three words of them
     capitals = [word for word in re.findall(r"[^\W\d_]{3,}", text) if word.isupper()]
     return len(capitals) >= 3
+
+
+_CAPITALS = string.ascii_uppercase.encode()
 
 
 def _questions(text: str) -> int:

@@ -54,6 +54,21 @@ def test_high_risk_and_anger_make_it_high_with_readable_reasons() -> None:
     assert {"mentions a chargeback", "mentions fraud", "angry tone"} <= set(reasons)
 
 
+@pytest.mark.parametrize(
+    ("text", "shouts"),
+    [
+        ("WHERE IS MY PARCEL, I PAID", True),
+        ("¿DÓNDE ESTÁ MI PEDIDO? LLEVO UNA SEMANA", True),
+        ("I paid for it, where is it", False),
+        ("Ok ID: AB12 CD34", False),  # capitals, but not three words of letters
+        ("NOT OK OK", False),
+        ("ÉSTE ÚLTIMO AÑO", True),
+    ],
+)
+def test_three_words_in_capitals_are_an_angry_tone(text: str, shouts: bool) -> None:
+    assert ("angry tone" in assess(text)[3]) is shouts
+
+
 def test_spanish_is_understood_without_accents_or_with_typos() -> None:
     for text in ("Quiero darme de baja YA", "quiero darme de baja ya", "QUIERO DARME DE BAJA"):
         assert "cancellation" in assess(text)[2]
