@@ -1,7 +1,9 @@
 """KafkaBus: the production event log on Apache Kafka (aiokafka).
 
 Services name topics by their contract names (cc.inbound.v1); an optional
-prefix maps them onto a cluster that several environments share.
+prefix maps them onto a cluster that several environments share. Consumer groups
+carry the prefix too: environments never join each other's groups, so one's crash
+or restart never holds up another's consumers in a rebalance.
 
 The producer is idempotent with acks=all, so `publish` returns only once every
 in-sync replica has the record. Consumers never auto-commit: offsets move only
@@ -159,7 +161,7 @@ class KafkaBus:
             AIOKafkaConsumer(
                 *(self.topic_prefix + topic for topic in topics),
                 bootstrap_servers=self.bootstrap,
-                group_id=group,
+                group_id=self.topic_prefix + group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 session_timeout_ms=self.session_timeout_ms,
