@@ -31,9 +31,11 @@ def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
 
 
 async def asyncpg_of(session: AsyncSession) -> Any | None:
-    """The session's asyncpg connection, in its transaction; None on SQLite. For the
-    few bulk statements (the outbox's COPY, fetch and delete) where SQLAlchemy's own
-    per-row work would cost more than the statement."""
+    """The session's asyncpg connection; None on SQLite. For the few bulk statements
+    (the outbox's COPY, fetch and delete; the router's state rows) where SQLAlchemy's
+    per-row work would cost more than the statement. Its statements join the session's
+    transaction only after the session ran one of its own (SQLAlchemy begins on the
+    first); a caller that runs none, as the relay, opens a transaction on it."""
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
         return None
