@@ -94,6 +94,11 @@ def test_what_follows_the_first_character() -> None:
     assert rests_after(r"(a|)b", "a") is None
 
 
+def test_an_empty_lexicon_is_never_found() -> None:
+    matcher = LexiconMatcher({"anger": (), "urgency": ("urgent",)})
+    assert matcher.found("this is urgent") == {"urgency"}
+
+
 def test_a_word_it_cannot_file_keeps_the_plain_alternation() -> None:
     lexicons = {"digits": (r"\d+ times",), "words": ("again",)}
     matcher = LexiconMatcher(lexicons)

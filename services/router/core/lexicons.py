@@ -2,9 +2,10 @@
 
 The plain way is one alternation of every lexicon's words, tried where a word may
 start: the regex engine then walks all of them (about 160 in the shipped
-lexicons) at every word start, a third of the classifier's time. Here the words
-are filed under their first character instead, `c(?:rest|rest|...)`, so the
-engine skips to the few that start with the character at hand (4x faster); the
+lexicons) at every word start, close to half of the classifier's time. Here the
+words are filed under their first character instead, `c(?:rest|rest|...)`, so the
+engine skips to the few that start with the character at hand (12-17 µs a message
+became 3.5-6 µs); the
 lexicon of a match is then read with one small pattern per lexicon. The answer
 is the plain alternation's, match for match (tests/property/test_lexicon_matcher.py):
 a stretch of text counts for one lexicon only, the first in order that matches
@@ -23,7 +24,8 @@ from itertools import pairwise
 class LexiconMatcher:
     def __init__(self, lexicons: Mapping[str, tuple[str, ...]]) -> None:
         self.names = list(lexicons)
-        self._each = [re.compile("|".join(words)) for words in lexicons.values()]
+        # An empty lexicon (a signal a tenant turned off) matches nothing, not everywhere.
+        self._each = [re.compile("|".join(words) or "(?!)") for words in lexicons.values()]
         self.pattern = _filed(tuple(lexicons.values())) or plain_pattern(lexicons.values())
 
     def found(self, text: str) -> set[str]:
