@@ -97,6 +97,7 @@ def test_what_follows_the_first_character() -> None:
 def test_an_empty_lexicon_is_never_found() -> None:
     matcher = LexiconMatcher({"anger": (), "urgency": ("urgent",)})
     assert matcher.found("this is urgent") == {"urgency"}
+    assert LexiconMatcher({"anger": ()}).found("this is urgent") == set()
 
 
 def test_a_word_it_cannot_file_keeps_the_plain_alternation() -> None:

@@ -46,12 +46,14 @@ class LexiconMatcher:
 def plain_pattern(lexicons: Iterable[tuple[str, ...]]) -> re.Pattern[str]:
     """Every word of every lexicon in one alternation, in order, at word starts."""
     words = [word for lexicon in lexicons for word in lexicon]
-    return re.compile(r"(?<!\w)(?:" + "|".join(words) + ")")
+    return re.compile(r"(?<!\w)(?:" + ("|".join(words) or "(?!)") + ")")
 
 
 @lru_cache(maxsize=64)
 def _filed(lexicons: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
     words = [word for lexicon in lexicons for word in lexicon]
+    if not words:
+        return None
     branches = []
     for char in sorted({char for word in words for char in word if char.isalnum()}):
         rests = []
