@@ -26,8 +26,19 @@ def normalise(text: str) -> str:
     """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
     if text.isascii():  # nothing to take off: the common case, and far cheaper
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFKD", text.lower()).translate(_WITHOUT_MARKS)
+
+
+class _WithoutMarks(dict[int, int | None]):
+    """str.translate's table that drops combining marks (the accents NFKD split off),
+    filled in as characters are first seen: half the time of testing every character."""
+
+    def __missing__(self, code: int) -> int | None:
+        self[code] = None if unicodedata.combining(chr(code)) else code
+        return self[code]
+
+
+_WITHOUT_MARKS = _WithoutMarks()
 
 
 def words(text: str) -> list[str]:
