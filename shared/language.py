@@ -22,6 +22,9 @@ ENGLISH = frozenset(
 )
 
 
+WORD = re.compile(r"\w+")
+
+
 def normalise(text: str) -> str:
     """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
     if text.isascii():  # nothing to take off: the common case, and far cheaper
@@ -42,7 +45,7 @@ _WITHOUT_MARKS = _WithoutMarks()
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"\w+", normalise(text))
+    return WORD.findall(normalise(text))
 
 
 def detect(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 from services.router.core.lexicons import LexiconMatcher
 from shared.events import Channel
-from shared.language import detect_words, normalise
+from shared.language import WORD, detect_words, normalise
 
 Tier = Literal["low", "medium", "high"]
 
@@ -299,7 +299,7 @@ class RuleClassifier:
     def assess(self, message: Message) -> Assessment:
         c = self.config
         text = normalise(message.text)
-        words = re.findall(r"\w+", text)
+        words = WORD.findall(text)
         found = self._lexicons.found(text)
         intents = tuple(name for name, key in self._intent_keys if key in found)
         signals: list[tuple[float, str]] = []
@@ -357,11 +357,12 @@ def _shouting(text: str) -> bool:
         raw = text.encode()
         if len(raw) - len(raw.translate(None, _CAPITALS)) < 3:
             return False  # most messages: too few capital letters for three words of them
-    capitals = [word for word in re.findall(r"[^\W\d_]{3,}", text) if word.isupper()]
+    capitals = [word for word in _LETTER_WORDS.findall(text) if word.isupper()]
     return len(capitals) >= 3
 
 
 _CAPITALS = string.ascii_uppercase.encode()
+_LETTER_WORDS = re.compile(r"[^\W\d_]{3,}")
 
 
 def _questions(text: str) -> int:
