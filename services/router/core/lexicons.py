@@ -1,16 +1,16 @@
 """Find which lexicons a text mentions, in one regex pass.
 
 The plain way is one alternation of every lexicon's words, tried where a word may
-start: the regex engine then walks all of them (about 160 in the shipped
-lexicons) at every word start, close to half of the classifier's time. Here the
-words are filed under their first character instead, `c(?:rest|rest|...)`, so the
-engine skips to the few that start with the character at hand (12-17 µs a message
-became 3.5-6 µs); the
-lexicon of a match is then read with one small pattern per lexicon. The answer
-is the plain alternation's, match for match (tests/property/test_lexicon_matcher.py):
-a stretch of text counts for one lexicon only, the first in order that matches
-there. A word whose first character the filing cannot read (a class, an escape,
-a flag) makes the matcher use the plain alternation.
+start: the regex engine then walks all of them (about 160 in the shipped lexicons)
+at every word start, close to half of the classifier's time. Here the words are
+filed under their first character instead, `c(?:rest|rest|...)`, so the engine
+skips to the few that start with the character at hand (12-17 µs a message became
+3.5-6 µs); the lexicon of a match is then read with one small pattern per lexicon.
+The answer is the plain alternation's, match for match
+(tests/property/test_lexicon_matcher.py): a stretch of text counts for one lexicon
+only, the first in order that matches there. A word whose first character the
+filing cannot read (a class, an escape, a flag) makes the matcher use the plain
+alternation.
 """
 
 from __future__ import annotations
