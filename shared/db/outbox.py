@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, select
@@ -20,6 +22,8 @@ from shared.observability import OUTBOX_PUBLISHED
 
 log = structlog.get_logger(__name__)
 
+Row = tuple[int, str, str, bytes]
+
 
 async def relay_once(sessions: async_sessionmaker[AsyncSession], bus: Bus, *, limit: int) -> int:
     """Publish up to `limit` outbox records; returns how many.
@@ -31,32 +35,35 @@ async def relay_once(sessions: async_sessionmaker[AsyncSession], bus: Bus, *, li
     the relay's time."""
     async with sessions() as session, session.begin():
         driver = await asyncpg_of(session)
-        if driver is not None:
-            async with driver.transaction():
-                rows = await driver.fetch(
-                    "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE",
-                    limit,
-                )
-                if rows:
-                    await bus.publish_many([(row[1], row[2], row[3]) for row in rows])
-                    ids = [row[0] for row in rows]
-                    await driver.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
-        else:
-            rows = (
-                await session.execute(
-                    select(
-                        OutboxRecord.id, OutboxRecord.topic, OutboxRecord.key, OutboxRecord.value
-                    )
-                    .order_by(OutboxRecord.id)
-                    .limit(limit)
-                )
-            ).all()
+        async with driver.transaction() if driver is not None else contextlib.nullcontext():
+            rows = await _oldest(session, driver, limit)
             if rows:
                 await bus.publish_many([(row[1], row[2], row[3]) for row in rows])
-                ids = [row[0] for row in rows]
-                await session.execute(delete(OutboxRecord).where(OutboxRecord.id.in_(ids)))
+                await _forget(session, driver, [row[0] for row in rows])
     OUTBOX_PUBLISHED.inc(len(rows))
     return len(rows)
+
+
+async def _oldest(session: AsyncSession, driver: Any, limit: int) -> Sequence[Row]:
+    """(id, topic, key, value) of the oldest rows, locked."""
+    if driver is not None:
+        return await driver.fetch(  # type: ignore[no-any-return]
+            "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE", limit
+        )
+    query = (
+        select(OutboxRecord.id, OutboxRecord.topic, OutboxRecord.key, OutboxRecord.value)
+        .order_by(OutboxRecord.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return (await session.execute(query)).all()
+
+
+async def _forget(session: AsyncSession, driver: Any, ids: list[int]) -> None:
+    if driver is not None:  # one array parameter, not thousands of bound ids
+        await driver.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
+    else:
+        await session.execute(delete(OutboxRecord).where(OutboxRecord.id.in_(ids)))
 
 
 async def relay(
