@@ -7,6 +7,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The routing core compiled with mypyc (shared/compiled.py): rebuilt when its sources change.
+CORE := .build/compiled/services/router/core/sources.sha256
 
 .PHONY: run test check lint pytest schema bench chaos clean
 
@@ -16,10 +18,13 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-run: $(INSTALLED)
+$(CORE): $(INSTALLED) $(wildcard services/router/core/*.py) shared/compiled.py deploy/local/compile_core.py
+	$(PY) deploy/local/compile_core.py
+
+run: $(INSTALLED) $(CORE)
 	$(VENV)/bin/omniroute run
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(CORE)
 	bash deploy/local/with-deps.sh $(MAKE) --no-print-directory check
 
 check: lint pytest
@@ -29,17 +34,17 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-pytest: $(INSTALLED)
+pytest: $(INSTALLED) $(CORE)
 	$(VENV)/bin/pytest
 
 schema: $(INSTALLED)
 	$(VENV)/bin/omniroute schema --out docs/events
 
 clean:
-	rm -rf $(VENV) .cache .omniroute .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .build .cache .omniroute .mypy_cache .ruff_cache .pytest_cache
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(CORE)
 	bash deploy/local/with-deps.sh $(VENV)/bin/python -m bench
 
-chaos: $(INSTALLED)
+chaos: $(INSTALLED) $(CORE)
 	OMNIROUTE_CHAOS_MESSAGES=10000 $(VENV)/bin/pytest -s tests/integration/test_chaos.py

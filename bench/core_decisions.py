@@ -9,7 +9,9 @@ conversation, the next waiting one is offered to them, they accept, a new
 customer writes. Only `decide` is timed; building the inputs is not.
 
 Prints decisions per second per size (the fastest of three rounds) and the cost
-per decision as a ratio to the smallest size, measured in the same run.
+per decision as a ratio to the smallest size, measured in the same run, and
+whether the core ran compiled (`make bench` builds it; shared/compiled.py) or
+interpreted (OMNIROUTE_INTERPRETED=1).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
+from services.router.core import decide
 from services.router.core.decide import Router
 from services.router.core.state import Stage, TenantState
 from shared import events as ev
+from shared.compiled import is_compiled
 from shared.process import tune_garbage_collector
 
 QUEUES = ("general", "billing", "fraud")
@@ -144,6 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     tune_garbage_collector()  # as the router's process does
     baseline: float | None = None
+    print(f"routing core: {'compiled (mypyc)' if is_compiled(decide) else 'interpreted'}")
     print(
         f"{'agents':>7} {'conversations':>13} {'decisions/s':>12} {'µs/decision':>12} {'x cost':>7}"
     )

@@ -8,15 +8,50 @@ contacts). `touched` says which rows a batch changed.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter
 
 from services.router.core.decide import Out
-from services.router.core.state import Agent, Conversation, Survey, TenantState
+from services.router.core.state import Agent, Conversation, Offer, Survey, TenantState
 from shared.events import Envelope, QueueUpserted, RoutingRulesChanged
+
+
+def _as_written(*classes: type) -> None:
+    """Give the fields of the state's dataclasses the annotations their source writes.
+
+    Compiled with mypyc (shared/compiled.py), a dataclass keeps only the outer class of
+    a field's type (`Offer | None` becomes `type`, `dict[str, datetime]` becomes
+    `dict`): too little for pydantic to store and load it. Interpreted, the fields hold
+    these same strings (`from __future__ import annotations`); pydantic resolves them
+    in the module of the class. A compiled instance has no `__dict__` either: the class
+    names its fields in `__slots__`, as the interpreted one does, so that pydantic sets
+    them one by one.
+    """
+    source = ast.parse((Path(__file__).parent / "core" / "state.py").read_text())
+    written = {
+        node.name: {
+            line.target.id: ast.unparse(line.annotation)
+            for line in node.body
+            if isinstance(line, ast.AnnAssign) and isinstance(line.target, ast.Name)
+        }
+        for node in source.body
+        if isinstance(node, ast.ClassDef)
+    }
+    for cls in classes:
+        fields = dataclasses.fields(cls)
+        for field in fields:
+            field.type = written[cls.__name__][field.name]
+        if not hasattr(cls, "__slots__"):
+            cls.__slots__ = tuple(field.name for field in fields)  # type: ignore[attr-defined]
+
+
+_as_written(Agent, Conversation, Offer, Survey)
 
 
 class TenantPart(BaseModel):

@@ -144,8 +144,8 @@ def _class_end(pattern: str, start: int) -> int:
 
 def _split(pattern: str) -> list[str]:
     """The pattern's top-level alternatives."""
-    cuts = [-1, *(i for i, char, depth in _syntax(pattern) if char == "|" and depth == 0)]
-    cuts.append(len(pattern))
+    bars = [i for i, char, depth in _syntax(pattern) if char == "|" and depth == 0]
+    cuts = [-1, *bars, len(pattern)]
     return [pattern[a + 1 : b] for a, b in pairwise(cuts)]
 
 

@@ -156,7 +156,10 @@ class Queue:
     def __iter__(self) -> Iterator[str]:
         """Waiting conversation ids, best first, without a copy: do not change the queue
         while iterating."""
-        return (entry[2] for entry in self._order)
+        # A generator, not a generator expression: compiled (mypyc), that would be a list
+        # of the whole queue, and the caller mostly wants its first few.
+        for entry in self._order:
+            yield entry[2]
 
     def rank(self, conversation_id: str) -> float:
         """The conversation's effective arrival time: comparable across queues."""
