@@ -55,6 +55,6 @@ def detect(text: str) -> str:
 
 def detect_words(tokens: list[str]) -> str:
     """`detect` for text already split by `words`."""
-    spanish = sum(token in SPANISH for token in tokens)
-    english = sum(token in ENGLISH for token in tokens)
+    spanish = sum(map(SPANISH.__contains__, tokens))
+    english = sum(map(ENGLISH.__contains__, tokens))
     return "es" if spanish > english else "en"

@@ -262,11 +262,32 @@ class Message:
 
     text: str
     channel: Channel
-    attachments: int = 0
-    language_hint: str | None = None
-    customer_tier: str | None = None
-    recent_contacts: int = 0  # earlier conversations of this customer in the last 24 h
-    bot_failed: bool = False
+    attachments: int
+    language_hint: str | None
+    customer_tier: str | None
+    recent_contacts: int  # earlier conversations of this customer in the last 24 h
+    bot_failed: bool
+
+    # The __init__s of Message and Assessment are written out (the defaults are here):
+    # compiled (shared/compiled.py), the one dataclass generates runs interpreted, 15 times
+    # slower, and every new conversation makes one of each.
+    def __init__(
+        self,
+        text: str,
+        channel: Channel,
+        attachments: int = 0,
+        language_hint: str | None = None,
+        customer_tier: str | None = None,
+        recent_contacts: int = 0,
+        bot_failed: bool = False,
+    ) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "channel", channel)
+        object.__setattr__(self, "attachments", attachments)
+        object.__setattr__(self, "language_hint", language_hint)
+        object.__setattr__(self, "customer_tier", customer_tier)
+        object.__setattr__(self, "recent_contacts", recent_contacts)
+        object.__setattr__(self, "bot_failed", bot_failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +297,20 @@ class Assessment:
     intents: tuple[str, ...]
     language: str
     reasons: tuple[str, ...]
+
+    def __init__(
+        self,
+        score: float,
+        tier: Tier,
+        intents: tuple[str, ...],
+        language: str,
+        reasons: tuple[str, ...],
+    ) -> None:
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "tier", tier)
+        object.__setattr__(self, "intents", intents)
+        object.__setattr__(self, "language", language)
+        object.__setattr__(self, "reasons", reasons)
 
 
 class Classifier(Protocol):

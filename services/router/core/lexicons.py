@@ -5,12 +5,12 @@ start: the regex engine then walks all of them (about 160 in the shipped lexicon
 at every word start, close to half of the classifier's time. Here the words are
 filed under their first character instead, `c(?:rest|rest|...)`, so the engine
 skips to the few that start with the character at hand (12-17 µs a message became
-3.5-6 µs); the lexicon of a match is then read with one small pattern per lexicon.
-The answer is the plain alternation's, match for match
-(tests/property/test_lexicon_matcher.py): a stretch of text counts for one lexicon
-only, the first in order that matches there. A word whose first character the
-filing cannot read (a class, an escape, a flag) makes the matcher use the plain
-alternation.
+3.5-6 µs). Each lexicon's words (or rests) sit in a group of their own, so the
+group that matched names the lexicon. The answer is the plain alternation's, match
+for match (tests/property/test_lexicon_matcher.py): a stretch of text counts for
+one lexicon only, the first in order that matches there. A word whose first
+character the filing cannot read (a class, an escape, a flag) makes the matcher use
+the plain alternation.
 """
 
 from __future__ import annotations
@@ -23,47 +23,50 @@ from itertools import pairwise
 
 class LexiconMatcher:
     def __init__(self, lexicons: Mapping[str, tuple[str, ...]]) -> None:
-        self.names = list(lexicons)
-        # An empty lexicon (a signal a tenant turned off) matches nothing, not everywhere.
-        self._each = [re.compile("|".join(words) or "(?!)") for words in lexicons.values()]
+        names = list(lexicons)
         self.pattern = _filed(tuple(lexicons.values())) or plain_pattern(lexicons.values())
+        # The group of each lexicon's words is named _<lexicon's position>_<n>.
+        self._lexicon_of = dict.fromkeys(range(self.pattern.groups + 1), "")
+        for group, index in self.pattern.groupindex.items():
+            if group.startswith("_"):
+                self._lexicon_of[index] = names[int(group.split("_")[1])]
 
     def found(self, text: str) -> set[str]:
         """Names of the lexicons with a match in `text` (lower case, accents removed)."""
-        found = set()
-        for match in self.pattern.finditer(text):
-            start = match.start()
-            found.add(
-                next(
-                    name
-                    for name, each in zip(self.names, self._each, strict=True)
-                    if each.match(text, start)
-                )
-            )
-        return found
+        # A lexicon's group closes after any group inside its words: it is the last one.
+        return {self._lexicon_of[m.lastindex or 0] for m in self.pattern.finditer(text)}
 
 
 def plain_pattern(lexicons: Iterable[tuple[str, ...]]) -> re.Pattern[str]:
     """Every word of every lexicon in one alternation, in order, at word starts."""
-    words = [word for lexicon in lexicons for word in lexicon]
-    return re.compile(r"(?<!\w)(?:" + ("|".join(words) or "(?!)") + ")")
+    # An empty lexicon (a signal a tenant turned off) matches nothing, not everywhere.
+    groups = [_group(i, 0, words) for i, words in enumerate(lexicons) if words]
+    return re.compile(r"(?<!\w)(?:" + ("|".join(groups) or "(?!)") + ")")
+
+
+def _group(lexicon: int, n: int, alternatives: Iterable[str]) -> str:
+    return f"(?P<_{lexicon}_{n}>{'|'.join(alternatives)})"
 
 
 @lru_cache(maxsize=64)
 def _filed(lexicons: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
-    words = [word for lexicon in lexicons for word in lexicon]
-    if not words:
+    if not any(lexicons):
         return None
     branches = []
-    for char in sorted({char for word in words for char in word if char.isalnum()}):
-        rests = []
-        for word in words:
-            rest = rests_after(word, char)
-            if rest is None:
-                return None
-            rests.extend(rest)
-        if rests:
-            branches.append(f"{re.escape(char)}(?:{'|'.join(rests)})")
+    chars = {char for lexicon in lexicons for word in lexicon for char in word}
+    for n, char in enumerate(sorted(char for char in chars if char.isalnum())):
+        groups = []
+        for i, lexicon in enumerate(lexicons):
+            rests = []
+            for word in lexicon:
+                rest = rests_after(word, char)
+                if rest is None:
+                    return None
+                rests.extend(rest)
+            if rests:
+                groups.append(_group(i, n, rests))
+        if groups:
+            branches.append(f"{re.escape(char)}(?:{'|'.join(groups)})")
     # The text is already lower case: no IGNORECASE, which would make matching 2x slower.
     return re.compile(r"(?<!\w)(?:" + "|".join(branches) + ")")
 
