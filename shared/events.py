@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from enum import StrEnum
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Annotated, Any, Literal, Self
 
 import uuid_utils
@@ -537,26 +539,46 @@ class Envelope(BaseModel):
         """The encoded event `data` that this one caused, for the same tenant: what
         `encode(wrap(data, tenant=, key=, at=, causation=self.id))` gives, with a new id,
         without building and validating that envelope (the router emits several events per
-        input: 6 µs an event instead of 12). `data` is a payload model, so valid already,
+        input: 2.6 µs an event instead of 12). `data` is a payload model, so valid already,
         and this envelope's tenant was when it was made."""
         if not key:
             raise ValueError("an event needs a key")
-        head = _HEAD.dump_json(
-            {
-                "id": new_event_id(),
-                "type": type(data).__name__,
-                "v": 1,
-                "tenant": self.tenant,
-                "key": key,
-                "at": at,
-                "causation": self.id,
-            }
+        # The envelope's fields in their order, as pydantic writes them (a property test
+        # holds the two byte-equal for any text): joined here, 2.5 µs an event less
+        # than serialising a dict of them, and an input's events share their `at`.
+        return b"".join(
+            (
+                b'{"id":"',
+                new_event_id().encode(),
+                b'","type":"',
+                type(data).__name__.encode(),
+                b'","v":1,"tenant":',
+                _json_text(self.tenant),
+                b',"key":',
+                _json_text(key),
+                b',"at":',
+                _json_time(at),
+                b',"causation":',
+                _json_text(self.id),
+                b',"data":',
+                data.__pydantic_serializer__.to_json(data),
+                b"}",
+            )
         )
-        return head[:-1] + b',"data":' + data.__pydantic_serializer__.to_json(data) + b"}"
 
 
-# The envelope's fields but `data`, in its order, serialised as pydantic does them.
-_HEAD = TypeAdapter(dict[str, Any])
+def _json_text(text: str) -> bytes:
+    """A JSON string as pydantic writes one: escapes as `json`'s, other characters
+    as they are (UTF-8)."""
+    return encode_basestring(text).encode()
+
+
+@lru_cache(maxsize=8)
+def _json_time(at: datetime) -> bytes:
+    return _TIME.dump_json(at)
+
+
+_TIME = TypeAdapter(datetime)
 
 
 class InvalidRecord(ValueError):

@@ -1,5 +1,7 @@
 """Whatever customers write survives the wire unchanged."""
 
+from datetime import datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,3 +39,22 @@ def test_arbitrary_bytes_are_refused_with_a_reason_never_a_crash(raw: bytes) -> 
         ev.decode(raw, topic=ev.INBOUND)
     except ev.InvalidRecord as error:
         assert str(error)
+
+
+@given(
+    tenant=tenants,
+    key=identifiers,
+    cause_key=identifiers,
+    text=st.text(max_size=200),
+    at=st.datetimes(timezones=st.timezones()),
+)
+def test_an_event_that_follows_another_is_written_as_wrap_would(
+    tenant: str, key: str, cause_key: str, text: str, at: datetime
+) -> None:
+    cause = ev.Envelope.wrap(ev.HandedToBot(conversation_id=cause_key), tenant=tenant, key=key)
+    payload = ev.MessageAppended(
+        conversation_id=key, message_id="m1", sender=ev.Sender.CUSTOMER, text=text
+    )
+    encoded = cause.follow_json(payload, key=key, at=at)
+    wrapped = ev.Envelope.wrap(payload, tenant=tenant, key=key, at=at, causation=cause.id)
+    assert encoded == ev.encode(wrapped.model_copy(update={"id": ev.decode(encoded).id}))
