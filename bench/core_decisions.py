@@ -8,7 +8,7 @@ the rest waiting. Then the steady state is timed: an agent closes a
 conversation, the next waiting one is offered to them, they accept, a new
 customer writes. Only `decide` is timed; building the inputs is not.
 
-Prints decisions per second per size (the fastest of three rounds) and the cost
+Prints decisions per second per size (the fastest of five rounds) and the cost
 per decision as a ratio to the smallest size, measured in the same run, and
 whether the core ran compiled (`make bench` builds it; shared/compiled.py) or
 interpreted (OMNIROUTE_INTERPRETED=1).
@@ -31,7 +31,7 @@ from shared.process import tune_garbage_collector
 QUEUES = ("general", "billing", "fraud")
 # Rounds of the steady state per size; the fastest counts, as timeit's does: this
 # machine's noise only ever adds time (one size gave 16,000 to 28,000 decisions/s).
-ROUNDS = 3
+ROUNDS = 5
 TEXTS = (
     "Hi, I was charged twice for my order and want a refund",
     "Where is my order? It has been two weeks",
