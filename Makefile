@@ -36,6 +36,8 @@ lint: $(INSTALLED)
 
 pytest: $(INSTALLED) $(CORE)
 	$(VENV)/bin/pytest
+	@echo "The routing core's tests once more, interpreted (as it runs without a C compiler):"
+	OMNIROUTE_INTERPRETED=1 $(VENV)/bin/pytest -q tests/unit/router tests/property/test_routing_invariants.py tests/property/test_indexed_selection.py tests/property/test_lexicon_matcher.py
 
 schema: $(INSTALLED)
 	$(VENV)/bin/omniroute schema --out docs/events

@@ -19,10 +19,12 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.router import snapshot, store
+from services.router.core import decide
 from services.router.core.decide import Out, Router, Tick
 from services.router.core.state import TenantState
 from shared.bus.base import Record
 from shared.bus.consumer import dead_letter
+from shared.compiled import is_compiled
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AGENT_EVENTS,
@@ -44,6 +46,8 @@ INPUT_TOPICS = (INBOUND, AGENT_EVENTS, CONFIG)
 TICK_S = 1.0
 # Records applied in one transaction: larger batches amortise the round trips.
 BATCH = 2000
+# How the core runs, for the logs: `make` compiles it (shared/compiled.py).
+CORE = "compiled" if is_compiled(decide) else "interpreted"
 
 # An input and the record it came in (none for the ticker's time events).
 Input = tuple[Record | None, Envelope | Tick]
@@ -76,7 +80,7 @@ class RouterService:
         """Worker: apply input batches until stop, committing each after its transaction."""
         async with self.runtime.sessions() as session:
             self.states = await store.load_all(session)
-        log.info("router.restored", tenants=len(self.states))
+        log.info("router.restored", tenants=len(self.states), core=CORE)
         async with self.runtime.bus.subscribe(INPUT_TOPICS, GROUP) as subscription:
             while not self.runtime.stop.is_set():
                 records = await subscription.fetch(max_records=BATCH, timeout_s=0.5)

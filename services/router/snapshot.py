@@ -31,7 +31,9 @@ def _as_written(*classes: type) -> None:
     these same strings (`from __future__ import annotations`); pydantic resolves them
     in the module of the class. A compiled instance has no `__dict__` either: the class
     names its fields in `__slots__`, as the interpreted one does, so that pydantic sets
-    them one by one.
+    them one by one. (So these classes keep the `__init__` dataclass generates: pydantic
+    makes them through `__new__`, which a compiled class with its own `__init__` runs
+    without arguments.)
     """
     source = ast.parse((Path(__file__).parent / "core" / "state.py").read_text())
     written = {

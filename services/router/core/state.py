@@ -42,12 +42,6 @@ class Offer:
     agent_id: str
     expires_at: datetime
 
-    # Written out: compiled (shared/compiled.py), the generated one runs interpreted.
-    def __init__(self, offer_id: str, agent_id: str, expires_at: datetime) -> None:
-        self.offer_id = offer_id
-        self.agent_id = agent_id
-        self.expires_at = expires_at
-
 
 @dataclass(slots=True)
 class Conversation:
