@@ -13,6 +13,8 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 import structlog
 from fastapi import FastAPI
@@ -67,10 +69,17 @@ class DecisionFailed(Exception):
         self.envelope = envelope
 
 
+class Decider(Protocol):
+    """The core as the service uses it: a `Router`, or what a deployment puts in its place
+    (a compiled `Router` cannot be subclassed by interpreted code: wrap it)."""
+
+    def decide(self, state: TenantState, event: Envelope | Tick, now: datetime) -> list[Out]: ...
+
+
 @dataclass
 class RouterService:
     runtime: Runtime
-    router: Router = field(default_factory=Router)
+    router: Decider = field(default_factory=Router)
     # Tenant -> (state, stored version). A stale copy is caught by the version check.
     states: dict[str, tuple[TenantState, int]] = field(default_factory=dict)
     # Batches and ticks change the same states: one at a time.
