@@ -30,7 +30,7 @@ def main() -> int:
     compiler = shutil.which(sysconfig.get_config_var("CC").split()[0])
     headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
     if compiler is None or not headers:
-        missing = "a C compiler" if compiler is None else "Python's headers (python3-dev)"
+        missing = "C compiler" if compiler is None else "Python headers (python3-dev)"
         print(f"compile_core: no {missing}: the routing core runs interpreted", file=sys.stderr)
         return 0
     from mypyc.build import mypycify  # a dev dependency; imported only when compiling

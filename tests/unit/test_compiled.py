@@ -1,7 +1,9 @@
 """The routing core runs from its mypyc build only while that build is of its sources."""
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -51,6 +53,26 @@ def test_no_build_or_asked_not_to(
     build(package, tmp_path / "compiled")
     monkeypatch.setenv("OMNIROUTE_INTERPRETED", "1")
     assert search_path("pkg.core", [str(package)], compiled=tmp_path / "compiled") == [str(package)]
+
+
+def compile_core() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "deploy" / "local" / "compile_core.py"
+    spec = importlib.util.spec_from_file_location("compile_core", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_a_compiler_make_goes_on_with_the_core_interpreted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = compile_core()
+    monkeypatch.setattr(build.shutil, "which", lambda _: None)
+    monkeypatch.setattr(build, "COMPILED", tmp_path)
+    assert build.main() == 0
+    assert "no C compiler: the routing core runs interpreted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(not os.environ.get("CI"), reason="a developer may run the tests interpreted")
