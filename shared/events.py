@@ -7,7 +7,7 @@ older consumers; a breaking change is a new `v` (ARCHITECTURE.md, Event contract
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from json.encoder import encode_basestring
@@ -544,8 +544,8 @@ class Envelope(BaseModel):
         if not key:
             raise ValueError("an event needs a key")
         # The envelope's fields in their order, as pydantic writes them (a property test
-        # holds the two byte-equal for any text): joined here, 2.5 µs an event less
-        # than serialising a dict of them, and an input's events share their `at`.
+        # holds the two byte-equal for any text): joined here in half the time of
+        # serialising a dict of them, and an input's events share their `at`.
         return b"".join(
             (
                 b'{"id":"',
@@ -573,8 +573,14 @@ def _json_text(text: str) -> bytes:
     return encode_basestring(text).encode()
 
 
-@lru_cache(maxsize=8)
 def _json_time(at: datetime) -> bytes:
+    # The offset is part of the key: the same instant in two zones is one datetime to
+    # `==` and a hash, but pydantic writes each with its own offset.
+    return _json_time_at(at, at.utcoffset())
+
+
+@lru_cache(maxsize=8)
+def _json_time_at(at: datetime, offset: timedelta | None) -> bytes:
     return _TIME.dump_json(at)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,15 @@ def test_an_event_that_follows_another_is_the_one_wrap_would_make(payload: ev.Pa
     assert encoded == ev.encode(wrapped.model_copy(update={"id": followed.id}))
     with pytest.raises(ValueError, match="needs a key"):
         cause.follow_json(payload, key="", at=AT)
+
+
+def test_the_same_moment_in_two_zones_is_written_with_each_zone() -> None:
+    cause = ev.Envelope.wrap(SAMPLES[ev.HandedToBot], tenant="acme", key="c1", at=AT)
+    payload = SAMPLES[ev.HandedToBot]
+    for at in (AT, AT.astimezone(timezone(timedelta(hours=-3)))):
+        encoded = cause.follow_json(payload, key="c1", at=at)
+        wrapped = ev.Envelope.wrap(payload, tenant="acme", key="c1", at=at, causation=cause.id)
+        assert encoded == ev.encode(wrapped.model_copy(update={"id": ev.decode(encoded).id}))
 
 
 def test_event_ids_are_uuid7_and_sort_by_creation() -> None:
