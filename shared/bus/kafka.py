@@ -21,9 +21,9 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from aiokafka.partitioner import DefaultPartitioner
 
 from shared.bus.base import Record, to_bytes
+from shared.bus.partitioner import Murmur2Partitioner
 from shared.events import COMPACTED_TOPICS, TOPICS, Envelope
 
 log = structlog.get_logger(__name__)
@@ -59,7 +59,7 @@ class KafkaBus:
         self.max_record_bytes = max_record_bytes
         self.session_timeout_ms = session_timeout_ms
         self._producer: AIOKafkaProducer | None = None
-        self._partitioner = DefaultPartitioner()
+        self._partitioner = Murmur2Partitioner()
         self._admin: AIOKafkaAdminClient | None = None
 
     async def start(self) -> None:
