@@ -67,10 +67,10 @@ def compile_core() -> ModuleType:
 def test_without_a_compiler_make_goes_on_with_the_core_interpreted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    build = compile_core()
-    monkeypatch.setattr(build.shutil, "which", lambda _: None)
-    monkeypatch.setattr(build, "COMPILED", tmp_path)
-    assert build.main() == 0
+    script = compile_core()
+    monkeypatch.setattr(script.shutil, "which", lambda _: None)
+    monkeypatch.setattr(script, "COMPILED", tmp_path)
+    assert script.main() == 0
     assert "no C compiler: the routing core runs interpreted" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
