@@ -14,8 +14,8 @@ write records with acks=all, committing as they go:
 - the baseline again, writing as many records per input as the router did, of the
   router's mean size: the Kafka work alone of the router's output.
 
-Prints records in per second of each (the median of three runs) and the router's
-ratio to both baselines, measured in the same run.
+Prints records in per second of each and the router's ratio to both baselines, in
+three rounds that run the three back to back (the median, and each round's ratio).
 """
 
 from __future__ import annotations
@@ -199,30 +199,38 @@ async def main() -> None:
     tune_garbage_collector()  # as `omniroute router` does
     kafka = os.environ["OMNIROUTE_TEST_KAFKA"]
     server = os.environ["OMNIROUTE_TEST_DATABASE_URL"]
-    # Each the median of three runs: a run here is a second or two, and one stall of
-    # the broker or the machine moves it by half.
-    raw = median([await raw_loop(kafka, args.messages) for _ in range(RUNS)])
-    routed_runs = []
+    # Three rounds, each running the three back to back: a run is a second or two, and
+    # this machine's slow and fast spells then weigh on a round's baselines and router
+    # alike (run as three blocks, a slow spell could fall on one block: the router alone
+    # ran 4,300 to 6,800 records/s within minutes here). Each rate is the median over
+    # the rounds, each ratio the median of the rounds' ratios.
+    rounds: list[tuple[float, Routed, float]] = []
     for _ in range(RUNS):
+        raw = await raw_loop(kafka, args.messages)
         async with fresh_database(server) as database:  # no state of an earlier run to restore
-            routed_runs.append(await router_loop(kafka, database, args.messages))
-    routed = sorted(routed_runs, key=lambda r: r.records_per_s)[RUNS // 2]
-    same_output = median(
-        [
-            await raw_loop(
-                kafka, args.messages, out_per_in=routed.out_per_in, out_bytes=routed.out_bytes
-            )
-            for _ in range(RUNS)
-        ]
-    )
+            routed = await router_loop(kafka, database, args.messages)
+        same_output = await raw_loop(
+            kafka, args.messages, out_per_in=routed.out_per_in, out_bytes=routed.out_bytes
+        )
+        rounds.append((raw, routed, same_output))
+    routed = sorted((r for _, r, _ in rounds), key=lambda r: r.records_per_s)[RUNS // 2]
+    raw, same_output = median(r[0] for r in rounds), median(r[2] for r in rounds)
+    to_raw = [r.records_per_s / base for base, r, _ in rounds]
+    to_same = [r.records_per_s / base for _, r, base in rounds]
     print(f"raw loop, 1 record out per record in:      {raw:>9,.0f} records in/s")
     print(
         f"router service (Kafka + PostgreSQL):        {routed.records_per_s:>9,.0f} records in/s"
         f"  ({routed.out_per_in:.2f} out per in, {routed.out_bytes} bytes each)"
     )
     print(f"raw loop, the router's output per input:   {same_output:>9,.0f} records in/s")
-    print(f"ratio router / raw 1:1 loop:                {routed.records_per_s / raw:>9.2f}")
-    print(f"ratio router / raw loop of the same output: {routed.records_per_s / same_output:>9.2f}")
+    print(f"ratio router / raw 1:1 loop:                {median(to_raw):>9.2f}  {_rounds(to_raw)}")
+    print(
+        f"ratio router / raw loop of the same output: {median(to_same):>9.2f}  {_rounds(to_same)}"
+    )
+
+
+def _rounds(ratios: Sequence[float]) -> str:
+    return "(rounds: " + " ".join(f"{ratio:.2f}" for ratio in ratios) + ")"
 
 
 if __name__ == "__main__":
