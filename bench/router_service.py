@@ -206,13 +206,13 @@ async def main() -> None:
     # the rounds, each ratio the median of the rounds' ratios.
     rounds: list[tuple[float, Routed, float]] = []
     for _ in range(RUNS):
-        raw = await raw_loop(kafka, args.messages)
+        one_to_one = await raw_loop(kafka, args.messages)
         async with fresh_database(server) as database:  # no state of an earlier run to restore
-            routed = await router_loop(kafka, database, args.messages)
-        same_output = await raw_loop(
-            kafka, args.messages, out_per_in=routed.out_per_in, out_bytes=routed.out_bytes
+            run = await router_loop(kafka, database, args.messages)
+        output_only = await raw_loop(
+            kafka, args.messages, out_per_in=run.out_per_in, out_bytes=run.out_bytes
         )
-        rounds.append((raw, routed, same_output))
+        rounds.append((one_to_one, run, output_only))
     routed = sorted((r for _, r, _ in rounds), key=lambda r: r.records_per_s)[RUNS // 2]
     raw, same_output = median(r[0] for r in rounds), median(r[2] for r in rounds)
     to_raw = [r.records_per_s / base for base, r, _ in rounds]
