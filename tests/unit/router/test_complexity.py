@@ -55,6 +55,28 @@ def test_high_risk_and_anger_make_it_high_with_readable_reasons() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Spanish says "charged twice" in every tense and person: each is a double charge.
+        ("Me cobraron dos veces y voy a poner una reclamación", "chargeback"),
+        ("me cobrasteis dos veces el pedido", "chargeback"),
+        ("Me han cobrado dos veces", "chargeback"),
+        ("nos cobran dos veces la cuota", "chargeback"),
+        ("What time does the store close tonight?", "opening_hours"),
+        ("I changed my address but you sent it to the old one", "address_change"),
+        ("Cambié la dirección el mes pasado", "address_change"),
+    ],
+)
+def test_an_intent_is_found_however_the_verb_is_conjugated(text: str, intent: str) -> None:
+    assert intent in assess(text)[2]
+
+
+def test_a_verb_alone_is_no_intent() -> None:
+    assert assess("I changed my mind about the colour")[2] == ()
+    assert assess("me cobraron el envío")[2] == ()
+
+
+@pytest.mark.parametrize(
     ("text", "shouts"),
     [
         ("WHERE IS MY PARCEL, I PAID", True),
