@@ -29,7 +29,6 @@ from services.agents.statistics import (
     staffing,
     start_of_day,
 )
-from shared.db.engine import as_utc
 from shared.db.models import ReadAgent, ReadConversation
 from shared.events import AgentStatus, AgentUpserted, Channel, QueueUpserted, utcnow
 
@@ -134,12 +133,8 @@ def _stay(row: ReadConversation) -> Stay:
         channel=Channel(row.channel),
         state=row.state,
         priority=row.priority,
-        waiting_since=_aware(row.waiting_since),
-        queued_at=_aware(row.queued_at),
-        answered_at=_aware(row.answered_at),
-        ended_at=_aware(row.ended_at),
+        waiting_since=row.waiting_since,
+        queued_at=row.queued_at,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
     )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else as_utc(moment)

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents import metrics
 from shared.bus.consumer import consume
-from shared.db.engine import as_utc
 from shared.db.models import (
     AppliedEvent,
     ReadAgent,
@@ -330,7 +329,7 @@ async def _survey(
 
 def _observe_wait(outcome: str, row: ReadConversation, at: datetime) -> None:
     if row.queued_at is not None:
-        waited = at - as_utc(row.queued_at)
+        waited = at - row.queued_at
         metrics.QUEUE_WAIT.labels(outcome).observe(waited.total_seconds())
 
 

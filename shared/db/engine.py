@@ -2,7 +2,6 @@
 
 import asyncio
 import weakref
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -96,12 +95,6 @@ class _WriteTurns:
 
 def _begin_deferred(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC datetime: SQLite gives back naive ones (every time
-    stored here is UTC), PostgreSQL aware ones."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -17,6 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.db.utc import UtcDateTime
+
 
 class Base(DeclarativeBase):
     pass
@@ -27,7 +28,7 @@ class Tenant(Base):
 
     id: Mapped[str] = mapped_column(String(63), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class OutboxRecord(Base):
@@ -45,7 +46,7 @@ class OutboxRecord(Base):
     topic: Mapped[str] = mapped_column(String(100))
     key: Mapped[str] = mapped_column(String(200))
     value: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class RouterTenant(Base):
@@ -59,7 +60,7 @@ class RouterTenant(Base):
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
     state: Mapped[bytes] = mapped_column(LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class RouterConversation(Base):
@@ -100,7 +101,7 @@ class ChannelMessage(Base):
 
     provider: Mapped[str] = mapped_column(String(50), primary_key=True)
     provider_message_id: Mapped[str] = mapped_column(String(500), primary_key=True)
-    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ChatSession(Base):
@@ -114,7 +115,7 @@ class ChatSession(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     language: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ChatMessage(Base):
@@ -129,7 +130,7 @@ class ChatMessage(Base):
     session_id: Mapped[str] = mapped_column(String(64), index=True)
     author: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ApiKey(Base):
@@ -144,8 +145,8 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     agent_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConfigurationItem(Base):
@@ -158,7 +159,7 @@ class ConfigurationItem(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ReadConversation(Base):
@@ -176,19 +177,19 @@ class ReadConversation(Base):
     agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
     customer: Mapped[str] = mapped_column(Text)
     complexity: Mapped[str | None] = mapped_column(Text)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # For positions and queue statistics: priority and the start of the current wait;
     # first queued and first answered (ASA, service level); ended (handle time).
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # For the customer-experience summary.
     bot_handled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disposition: Mapped[str | None] = mapped_column(String(100))
-    first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ReadSurvey(Base):
@@ -201,9 +202,9 @@ class ReadSurvey(Base):
     tenant: Mapped[str] = mapped_column(String(63), index=True)
     queue_id: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(16))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     score: Mapped[int | None] = mapped_column(Integer)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ReadAgent(Base):
@@ -214,7 +215,7 @@ class ReadAgent(Base):
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
     agent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
-    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ReadMessage(Base):
@@ -225,7 +226,7 @@ class ReadMessage(Base):
     sender: Mapped[str] = mapped_column(String(16))
     agent_id: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ReadOffer(Base):
@@ -236,7 +237,7 @@ class ReadOffer(Base):
     conversation_id: Mapped[str] = mapped_column(String(64))
     agent_id: Mapped[str] = mapped_column(String(200), index=True)
     queue_id: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     state: Mapped[str] = mapped_column(String(16))  # open, accepted, declined, expired
 
 
@@ -249,7 +250,7 @@ class AppliedEvent(Base):
     type: Mapped[str] = mapped_column(String(64))
     causation: Mapped[str | None] = mapped_column(String(64), index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     detail: Mapped[str | None] = mapped_column(Text)  # the routing history's line (JSON)
 
 
@@ -263,7 +264,7 @@ class BotFaq(Base):
     language: Mapped[str] = mapped_column(String(8))
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class BotThread(Base):
@@ -279,7 +280,7 @@ class BotThread(Base):
     awaiting_feedback: Mapped[bool] = mapped_column(Boolean)
     transcript: Mapped[str] = mapped_column(Text)  # JSON list of {sender, text, at}
     # An external bot must have answered by then, or a person takes over.
-    answer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class BotWebhook(Base):
@@ -297,4 +298,4 @@ class BotApplied(Base):
     __tablename__ = "bot_applied"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -119,6 +120,10 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
     assert conversation["complexity"]["route"] == "agent"
     assert "mentions a chargeback" in conversation["complexity"]["reasons"]
     assert conversation["messages"][0]["text"] == text
+    # With their offset, though SQLite keeps none: a browser reads a time without one as
+    # its own local time (a desk in Madrid saw deadlines an hour off).
+    for moment in (offer["expires_at"], conversation["messages"][0]["at"]):
+        assert datetime.fromisoformat(moment).utcoffset() == timedelta(0)
     assert transcript == [("customer", text), ("agent", "Hi Lucía, refunding it now.")]
     assert (peeking.status_code, supervising.status_code) == (403, 200)
     assert [c["id"] for c in waiting_or_assigned.json()["items"]] == [conversation["id"]]
