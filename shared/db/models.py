@@ -264,6 +264,7 @@ class BotFaq(Base):
     language: Mapped[str] = mapped_column(String(8))
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(64))  # one the router detects
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -279,6 +280,8 @@ class BotThread(Base):
     turns: Mapped[int] = mapped_column(Integer)
     awaiting_feedback: Mapped[bool] = mapped_column(Boolean)
     transcript: Mapped[str] = mapped_column(Text)  # JSON list of {sender, text, at}
+    # What the router found in the message that brought it here (JSON list).
+    intents: Mapped[str] = mapped_column(Text, server_default="[]")
     # An external bot must have answered by then, or a person takes over.
     answer_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -81,6 +81,15 @@ async def test_the_bot_answers_a_simple_question_and_the_customer_is_done(chat: 
     assert closing["detail"]["disposition"] == "resolved_by_bot"
 
 
+async def test_the_bot_answers_the_intent_the_router_found_in_other_words(chat: Chat) -> None:
+    session_id, visitor = await chat.visitor()
+    await chat.says(session_id, visitor, "Hola, ¿a qué hora abrís los sábados?")
+    answered = await chat.transcript_until(session_id, visitor, 3)
+
+    assert answered[1][0] == "bot" and "los sábados de 10:00 a 14:00" in answered[1][1]
+    assert answered[2] == ("bot", phrases.ASK_FEEDBACK["es"])
+
+
 async def test_an_escalation_reaches_an_agent_with_the_bots_transcript(chat: Chat) -> None:
     session_id, visitor = await chat.visitor()
     await chat.says(session_id, visitor, "¿Cómo cambio la contraseña?")

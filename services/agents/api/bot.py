@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.agents.api.page import Page
 from services.agents.auth import Admin, Principal, Role, allow
 from services.agents.bot import worker
-from services.agents.bot.faq import FaqEntry
+from services.agents.bot.faq import FaqEntry, FaqSpec, entry_of
 from shared.db.models import BotFaq, BotThread, BotWebhook
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import BotResolved, ReplySent, Sender, utcnow
@@ -26,18 +26,6 @@ BotKey = Annotated[Principal, Depends(allow(Role.BOT))]
 Reader = Annotated[Principal, Depends(allow(Role.SUPERVISOR, Role.ADMIN))]
 
 
-class FaqSpec(BaseModel):
-    language: Literal["en", "es"]
-    question: str = Field(min_length=1, max_length=1000)
-    answer: str = Field(min_length=1, max_length=5000)
-
-
-def _entry(row: BotFaq) -> FaqEntry:
-    return FaqEntry(
-        faq_id=row.faq_id, language=row.language, question=row.question, answer=row.answer
-    )
-
-
 async def _save(runtime: Runtime, tenant: str, entry: FaqEntry) -> None:
     async with runtime.sessions() as session, session.begin():
         row = await session.get(BotFaq, (tenant, entry.faq_id))
@@ -45,6 +33,7 @@ async def _save(runtime: Runtime, tenant: str, entry: FaqEntry) -> None:
             session.add(BotFaq(tenant=tenant, updated_at=utcnow(), **entry.model_dump()))
         else:
             row.language, row.question, row.answer = entry.language, entry.question, entry.answer
+            row.intent = entry.intent
             row.updated_at = utcnow()
 
 
@@ -56,7 +45,7 @@ async def list_faq(
     if language is not None:
         query = query.where(BotFaq.language == language)
     async with runtime.sessions() as session:
-        return Page(items=[_entry(row) for row in await session.scalars(query)])
+        return Page(items=[entry_of(row) for row in await session.scalars(query)])
 
 
 @router.post("/faq", status_code=201)
@@ -74,7 +63,7 @@ async def read_faq(faq_id: str, principal: Reader, runtime: RuntimeDep) -> FaqEn
         row = await session.get(BotFaq, (principal.tenant, faq_id))
     if row is None:
         raise HTTPException(404, f"no FAQ entry {faq_id!r}")
-    return _entry(row)
+    return entry_of(row)
 
 
 @router.put("/faq/{faq_id}")

@@ -12,7 +12,9 @@ DEMO_FAQ = tuple(
     FaqEntry(
         faq_id=f"{language}-{entry['faq_id']}",
         language=language,
-        **{k: entry[k] for k in ("question", "answer")},
+        question=entry["question"],
+        answer=entry["answer"],
+        intent=entry.get("intent"),
     )
     for language, entries in json.loads(
         (Path(__file__).parent / "demo_faq.json").read_text(encoding="utf-8")

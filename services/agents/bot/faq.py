@@ -29,11 +29,32 @@ STOPWORDS = (
 )
 
 
-class FaqEntry(BaseModel):
-    faq_id: ItemId
+class FaqSpec(BaseModel):
     language: Literal["en", "es"]
     question: str = Field(min_length=1, max_length=1000)
     answer: str = Field(min_length=1, max_length=5000)
+    intent: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[a-z0-9_]+$",
+        description="An intent the router detects (opening_hours, password_reset, "
+        "order_tracking, invoice, address_change, or a tenant's own): a first question "
+        "the router found it in gets this answer, however it was worded.",
+    )
+
+
+class FaqEntry(FaqSpec):
+    faq_id: ItemId
+
+
+def entry_of(row: BotFaq) -> FaqEntry:
+    return FaqEntry(
+        faq_id=row.faq_id,
+        language=row.language,
+        question=row.question,
+        answer=row.answer,
+        intent=row.intent,
+    )
 
 
 _SUFFIXES = ("ing", "es", "ed", "s")
@@ -52,7 +73,17 @@ def _terms(text: str) -> list[str]:
     return [_stem(word) for word in words(text) if word not in STOPWORDS]
 
 
-def best_match(entries: Sequence[FaqEntry], question: str) -> Match | None:
+def best_match(
+    entries: Sequence[FaqEntry], question: str, intents: Sequence[str] = ()
+) -> Match | None:
+    """The entry that answers `question`. One for an intent the router found in it
+    (`intents`) answers outright: the router's lexicons know that "a que hora abris" asks
+    for the opening hours, which BM25 can only guess from the words it shares with
+    "cual es vuestro horario"."""
+    for intent in intents:
+        for entry in entries:
+            if entry.intent == intent:
+                return Match(entry.faq_id, entry.answer, 1.0)
     asked = _terms(question)
     # The question counts three times the answer: it says what the entry is about.
     documents = [_terms(f"{e.question} {e.question} {e.question} {e.answer}") for e in entries]
@@ -77,7 +108,4 @@ async def entries_of(
         query = query.where(BotFaq.language == language)
     async with sessions() as session:
         rows = (await session.scalars(query)).all()
-    return [
-        FaqEntry(faq_id=r.faq_id, language=r.language, question=r.question, answer=r.answer)
-        for r in rows
-    ]
+    return [entry_of(row) for row in rows]

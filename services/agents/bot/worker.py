@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents.bot import dialogue, external
-from services.agents.bot.faq import FaqEntry, best_match
+from services.agents.bot.faq import best_match, entry_of
 from shared.bus.consumer import consume
 from shared.config import Settings
 from shared.db.models import BotApplied, BotFaq, BotThread, BotWebhook
@@ -143,6 +143,7 @@ async def act(
                     turns=0,
                     awaiting_feedback=False,
                     transcript="[]",
+                    intents=json.dumps(scored.intents),
                 )
             )
         case MessageAppended(sender=Sender.CUSTOMER) as message:
@@ -188,12 +189,14 @@ async def _answer(
     session: AsyncSession, settings: Settings, thread: BotThread, text: str, at: datetime
 ) -> list[Payload]:
     faq = [
-        FaqEntry(faq_id=r.faq_id, language=r.language, question=r.question, answer=r.answer)
-        for r in await session.scalars(select(BotFaq).where(BotFaq.tenant == thread.tenant))
+        entry_of(row)
+        for row in await session.scalars(select(BotFaq).where(BotFaq.tenant == thread.tenant))
     ]
+    # The router scored the first message only: later ones are matched by their words.
+    intents = json.loads(thread.intents) if thread.turns == 0 else []
 
     def find(question: str, language: str) -> dialogue.Match | None:
-        return best_match([e for e in faq if e.language == language] or faq, question)
+        return best_match([e for e in faq if e.language == language] or faq, question, intents)
 
     step = dialogue.next_step(
         dialogue.Thread(thread.language, thread.angry, thread.turns, thread.awaiting_feedback),

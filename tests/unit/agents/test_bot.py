@@ -67,6 +67,17 @@ def test_the_demo_faq_answers_common_questions(language: str, question: str, faq
     assert found is not None and found.faq_id == faq_id and found.confidence >= CONFIDENCE
 
 
+def test_an_entry_for_the_intent_the_router_found_answers_whatever_the_words() -> None:
+    spanish = [e for e in DEMO_FAQ if e.language == "es"]
+    question = "Hola, ¿a qué hora abrís los sábados?"  # "horario" nowhere
+
+    by_words = best_match(spanish, question)
+    by_intent = best_match(spanish, question, ["complaint", "opening_hours"])
+
+    assert by_words is not None and by_words.confidence < CONFIDENCE
+    assert by_intent == Match("es-horario", by_words.answer, 1.0)
+
+
 @pytest.mark.parametrize(
     "question", ["hello", "asdf qwer", "my card was charged twice, dispute it"]
 )
