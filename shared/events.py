@@ -385,6 +385,7 @@ class ConversationTransferred(Payload):
     from_agent_id: str | None = None
     to_queue_id: str | None = None
     to_agent_id: str | None = None
+    note: str | None = None  # what the agent who transferred it tells the next one
 
 
 class TransferRefused(Payload):

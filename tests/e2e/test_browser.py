@@ -38,6 +38,7 @@ class Desk:
     url: str
     supervisor: str
     ana: str
+    ben: str
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         process.wait_until_ready()
         supervisor = run_cli(["keys", "create", "--role", "supervisor"], env).split()[-1]
         ana = run_cli(["keys", "create", "--role", "agent", "--agent", "ana"], env).split()[-1]
-        yield Desk(process.base_url, supervisor, ana)
+        ben = run_cli(["keys", "create", "--role", "agent", "--agent", "ben"], env).split()[-1]
+        yield Desk(process.base_url, supervisor, ana, ben)
     finally:
         process.kill()
 
@@ -131,6 +133,31 @@ def test_a_chat_reaches_the_desk_and_the_wallboard_follows(browser: Browser, des
     expect(fraud.locator(".big")).to_have_text(re.compile(r"^0 waiting"), timeout=15_000)
     expect(wallboard.locator("#agents")).to_contain_text("Available")
     wallboard.screenshot(path=SCREENSHOTS / "wallboard-answered.png")
+
+
+def test_a_transfer_note_is_shown_at_the_next_agents_desk(browser: Browser, desk: Desk) -> None:
+    note = "Second charge is the hotel deposit; she wants it back."
+    customer = open_page(browser, desk.url)
+    customer.goto("/chat/demo")
+    customer.get_by_role("textbox").fill(COMPLAINT)
+    customer.keyboard.press("Enter")
+
+    ana = open_page(browser, desk.url)
+    sign_in(ana, "/desk/", desk.ana)
+    ana.get_by_label("Available").check()
+    ana.get_by_role("button", name="Accept").click(timeout=15_000)
+    expect(ana.locator("#transcript li").first).to_contain_text(COMPLAINT, timeout=15_000)
+    ana.get_by_label("Transfer to").select_option("queue:billing")
+    ana.get_by_label("Note for the next agent").fill(note)
+    ana.get_by_role("button", name="Transfer").click()
+    expect(ana.locator("#conversation")).to_be_hidden()
+
+    ben = open_page(browser, desk.url)
+    sign_in(ben, "/desk/", desk.ben)
+    ben.get_by_label("Available").check()
+    ben.get_by_role("button", name="Accept").click(timeout=15_000)
+    expect(ben.locator("#about")).to_contain_text(f"Transferred by ana: {note}", timeout=15_000)
+    ben.screenshot(path=SCREENSHOTS / "desk-transfer-note.png")
 
 
 def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:

@@ -178,3 +178,43 @@ async def test_a_desk_that_names_its_offers_is_answered_when_they_change(
     assert both_after_s < 10
     assert accepted.status_code == 200
     assert left == [offer for offer in both if offer != first] and left_after_s < 10
+
+
+async def test_a_transfer_note_reaches_the_agent_who_takes_it_next(tmp_path: Path) -> None:
+    runtime = await demo_runtime(tmp_path)
+    ana, ben = await agent_key(runtime, "ana"), await agent_key(runtime, "ben")
+    note = "Card used abroad yesterday; she is at home in Madrid."
+
+    async with served(runtime) as client:
+        for desk in (ana, ben):
+            await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
+        session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
+        await client.post(
+            f"/chat/v1/sessions/{session['session_id']}/messages",
+            json={"text": "Someone is using my card, I did not make these payments!"},
+            headers={"authorization": f"Bearer {session['token']}"},
+        )
+        desks = {"ana": ana, "ben": ben}
+        first = None
+        while first is None:  # offered to one of the two
+            for name, desk in desks.items():
+                page = await client.get("/v1/agents/me/offers", params={"wait": 1}, headers=desk)
+                if page.json()["items"]:
+                    first, [offer] = name, page.json()["items"]
+                    break
+        other = "ben" if first == "ana" else "ana"
+        taken = await client.post(f"/v1/offers/{offer['id']}/accept", headers=desks[first])
+        moved = await client.post(
+            f"/v1/conversations/{offer['conversation_id']}/transfer",
+            json={"agent_id": other, "note": note},
+            headers=desks[first],
+        )
+        offered = await client.get(
+            "/v1/agents/me/offers", params={"wait": 20}, headers=desks[other]
+        )
+        [next_offer] = offered.json()["items"]
+        seen = await client.post(f"/v1/offers/{next_offer['id']}/accept", headers=desks[other])
+
+    assert (taken.status_code, moved.status_code, seen.status_code) == (200, 200, 200)
+    [transfer] = [h for h in seen.json()["history"] if h["type"] == "ConversationTransferred"]
+    assert transfer["detail"] == {"from_agent_id": first, "to_agent_id": other, "note": note}

@@ -150,6 +150,9 @@
         if (line.type === "ConversationQueued" && reason.indexOf("bot escalated") === 0) {
           about.push(t("escalated", { reason: reason.replace("bot escalated: ", "") }));
         }
+        if (line.type === "ConversationTransferred" && line.detail.note) {
+          about.push(t("transfer.noted", { agent: line.detail.from_agent_id || "—", note: line.detail.note }));
+        }
       });
       el("about").textContent = about.join(" · ");
       el("transcript").textContent = "";
@@ -201,8 +204,10 @@
     event.preventDefault();
     var target = event.target.elements.target.value.split(":");
     var body = target[0] === "queue" ? { queue_id: target[1] } : { agent_id: target[1] };
+    var noteField = event.target.elements.note;
+    if (noteField.value.trim()) body.note = noteField.value.trim();
     api("POST", "/v1/conversations/" + openId + "/transfer", body)
-      .then(function () { closeView(); refreshList(); notice(t("transferred")); })
+      .then(function () { noteField.value = ""; closeView(); refreshList(); notice(t("transferred")); })
       .catch(function (e) { notice(e.message); });
   });
 

@@ -370,6 +370,7 @@ class Router:
                 from_agent_id=from_agent,
                 to_queue_id=transfer.to_queue_id,
                 to_agent_id=transfer.to_agent_id,
+                note=transfer.note,
             ),
         )
         if target is not None:

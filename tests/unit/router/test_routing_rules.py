@@ -324,12 +324,16 @@ def test_a_transfer_to_a_queue_frees_the_agent_and_queues_it_there() -> None:
 
     out = desk.send(
         ev.ConversationTransferRequested(
-            conversation_id=offer.conversation_id, by_agent_id="ana", to_queue_id="fraud"
+            conversation_id=offer.conversation_id,
+            by_agent_id="ana",
+            to_queue_id="fraud",
+            note="card used abroad, customer is at home",
         )
     )
 
     transferred = only(out, ev.ConversationTransferred)
     assert (transferred.from_agent_id, transferred.to_queue_id) == ("ana", "fraud")
+    assert transferred.note == "card used abroad, customer is at home"
     assert only(out, ev.ConversationQueued).queue_id == "fraud"
     assert only(out, ev.OfferCreated).agent_id == "fiona"
     assert desk.state.agents["ana"].load[ev.Channel.CHAT] == 0
