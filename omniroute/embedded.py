@@ -48,6 +48,6 @@ def create_app(runtime: Runtime, *, on_ready: Callable[[], None] | None = None) 
         "omniroute",
         runtime,
         routers=[*channels.ROUTERS, *agents.ROUTERS],
-        workers=[*RouterService(runtime).workers(), channels.deliver_outbound, *agents.WORKERS],
+        workers=[*RouterService(runtime).workers(), *channels.WORKERS, *agents.WORKERS],
         on_ready=on_ready,
     )

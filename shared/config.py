@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         description='JSON: web chat widget key -> tenant, e.g. `{"wk_acme_site": "acme"}`; in '
         "`omniroute run` a session without a key is the demo tenant's.",
     )
+    chat_idle_s: float = Field(
+        120,
+        gt=0,
+        description="A web chat visitor whose widget has not polled for this long has left: "
+        "a conversation still waiting abandons the queue (`CustomerLeft`). The widget polls at "
+        "least every 25 s; a phone that freezes a background tab stops it meanwhile.",
+    )
     telegram_secret_token: SecretStr | None = Field(
         None, description="In `omniroute run`: the secret_token of the demo tenant's bot `demo`."
     )

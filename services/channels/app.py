@@ -40,7 +40,8 @@ SENDERS: dict[str, Send] = {
     ),
 }
 deliver_outbound = delivery_worker(SENDERS)
+WORKERS = [deliver_outbound, webchat.notice_departures]
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    return service_app("omniroute channels", runtime, routers=ROUTERS, workers=[deliver_outbound])
+    return service_app("omniroute channels", runtime, routers=ROUTERS, workers=WORKERS)

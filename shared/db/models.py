@@ -108,6 +108,7 @@ class ChatSession(Base):
     """A web chat visitor's session; only a hash of its bearer token is kept."""
 
     __tablename__ = "chat_sessions"
+    __table_args__ = (Index("ix_chat_sessions_present", "left_at", "last_seen_at"),)
 
     session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(63))
@@ -116,6 +117,10 @@ class ChatSession(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set by the visitor's first message, then by the widget's polls: a visitor not seen
+    # for OMNIROUTE_CHAT_IDLE_S has left (`left_at`), until they write again.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ChatMessage(Base):

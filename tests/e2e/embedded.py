@@ -22,11 +22,12 @@ Headers = dict[str, str]
 
 @contextlib.asynccontextmanager
 async def demo_desk(
-    tmp_path: Path, keys: Mapping[str, tuple[Role, str | None]]
+    tmp_path: Path, keys: Mapping[str, tuple[Role, str | None]], **settings_: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Headers]]]:
     """The app running with the demo tenant, its configuration already on the bus, and
-    an Authorization header per name in `keys` (name -> role and agent)."""
-    settings = Settings(data_dir=tmp_path)
+    an Authorization header per name in `keys` (name -> role and agent); `settings_`
+    changes settings."""
+    settings = Settings(data_dir=tmp_path, **settings_)
     await prepare(settings)
     runtime = bootstrap(settings, embedded=True)
     headers = {}

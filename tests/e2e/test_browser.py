@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
@@ -158,6 +160,28 @@ def test_a_transfer_note_is_shown_at_the_next_agents_desk(browser: Browser, desk
     ben.get_by_role("button", name="Accept").click(timeout=15_000)
     expect(ben.locator("#about")).to_contain_text(f"Transferred by ana: {note}", timeout=15_000)
     ben.screenshot(path=SCREENSHOTS / "desk-transfer-note.png")
+
+
+def test_a_customer_who_ends_the_chat_leaves_the_queue(browser: Browser, desk: Desk) -> None:
+    customer = open_page(browser, desk.url)
+    customer.goto("/chat/demo")
+    end = customer.get_by_role("button", name="End chat")
+    expect(end).to_be_hidden()  # nothing to end before the first message
+    customer.get_by_role("textbox").fill("My account was hacked and money is missing!!")
+    customer.keyboard.press("Enter")
+    expect(customer.locator('li[data-author="customer"]')).to_have_count(1)
+    end.click()
+    expect(customer.locator("li")).to_have_count(0)
+
+    supervisor = {"authorization": f"Bearer {desk.supervisor}"}
+    abandoned: list[object] = []
+    deadline = time.monotonic() + 15
+    while not abandoned and time.monotonic() < deadline:
+        page = httpx.get(f"{desk.url}/v1/conversations?state=abandoned", headers=supervisor)
+        abandoned = page.json()["items"]
+        time.sleep(0.2)
+    assert len(abandoned) == 1
+    expect(end).to_be_hidden()
 
 
 def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:

@@ -109,3 +109,34 @@ async def test_a_reply_on_kafka_reaches_the_telegram_chat(
     assert telegram.calls == [
         ("bot42:TOKEN/sendMessage", {"chat_id": "1111111", "text": "Your refund is on its way."})
     ]
+
+
+async def test_a_web_chat_customer_who_ends_the_chat_is_reported_gone_once(
+    kafka_bootstrap: str, fresh_postgres_url: str
+) -> None:
+    await upgrade_async(fresh_postgres_url)
+    prefix = unique("channels") + "."
+    settings = Settings(database_url=fresh_postgres_url, chat_widgets={"wk_acme": "acme"})
+    bus = KafkaBus(kafka_bootstrap, topic_prefix=prefix, partitions=3)
+    runtime = bootstrap(settings, bus=bus)
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        session = (await client.post("/chat/v1/sessions", json={"widget_key": "wk_acme"})).json()
+        chat = f"/chat/v1/sessions/{session['session_id']}"
+        visitor = {"authorization": f"Bearer {session['token']}"}
+        await client.post(f"{chat}/messages", json={"text": "hola?"}, headers=visitor)
+        ended = [(await client.post(f"{chat}/leave", headers=visitor)).status_code for _ in "ab"]
+        stranger = await client.post(f"{chat}/leave", headers={"authorization": "Bearer x"})
+        async with bus.subscribe([ev.INBOUND], "inspector") as subscription:
+            records = await take(subscription, 2)
+            await nothing_more(subscription)
+
+    assert ended == [202, 202] and stranger.status_code == 401
+    wrote, left = (ev.decode(record.value, topic=ev.INBOUND) for record in records)
+    assert isinstance(wrote.data, ev.MessageReceived) and isinstance(left.data, ev.CustomerLeft)
+    assert (left.tenant, records[1].key) == ("acme", "acme")
+    assert (left.data.channel, left.data.thread_key, left.data.reason) == (
+        ev.Channel.CHAT,
+        session["session_id"],
+        "ended the chat",
+    )

@@ -4,6 +4,10 @@ A visitor opens a session and gets a bearer token (only its hash is stored); the
 widget sends messages and long-polls the transcript, where replies from agents,
 the bot and the desk appear as the delivery worker stores them. The thread key of
 a chat conversation is its session id.
+
+A visitor who ends the chat (`POST .../leave`) or whose widget stops polling for
+OMNIROUTE_CHAT_IDLE_S has left: `CustomerLeft` goes to the router, which takes a
+conversation still waiting out of its queue (abandoned) and leaves any other as it is.
 """
 
 from __future__ import annotations
@@ -11,32 +15,41 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 import httpx
+import structlog
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 
 from services.channels.webhooks import accept
 from shared.db.models import ChatMessage, ChatSession
 from shared.events import (
+    INBOUND,
     Channel,
     Customer,
+    CustomerLeft,
     DeliverMessage,
     Envelope,
     MessageReceived,
+    encode,
     new_event_id,
     utcnow,
 )
 from shared.runtime import Runtime, RuntimeDep
+from shared.stopping import sleep_unless
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
 
 PROVIDER = "webchat"
 MAX_WAIT_S = 30
+DEPARTURES_CHECK_S = 1.0
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
@@ -135,8 +148,17 @@ async def send_message(
         at=now,
     )
     await accept(runtime, session.tenant, [message], also=lambda db: db.add(line))
+    await _seen(runtime, session, wrote=True)
     runtime.notify([_subject(session.session_id)])
     return {"id": message_id}
+
+
+@router.post("/v1/sessions/{session_id}/leave", status_code=202)
+async def leave(session: VisitorSession, runtime: RuntimeDep) -> dict[str, str]:
+    """The visitor ended the chat: a conversation still waiting for an agent is abandoned.
+    Writing again later opens a new one."""
+    await _leave(runtime, ChatSession.session_id == session.session_id, "ended the chat")
+    return {"status": "left"}
 
 
 @router.get("/v1/sessions/{session_id}/messages")
@@ -147,12 +169,81 @@ async def read_messages(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> Transcript:
     """The transcript after message `after`; with `wait`, answers as soon as there is one."""
+    await _seen(runtime, session, wrote=False)
     lines = await runtime.long_poll(
         wait,
         lambda: _lines(runtime, session.session_id, after),
         subject=_subject(session.session_id),
     )
     return Transcript(messages=lines)
+
+
+async def _seen(runtime: Runtime, session: ChatSession, *, wrote: bool) -> None:
+    """The visitor is here: a message (which also brings back one judged gone), or a poll
+    of a visitor who has written (before that there is no conversation to leave)."""
+    now = utcnow()
+    # Polls refresh it a few times per idle time, not on each: a write per poll would
+    # queue every widget behind SQLite's one writer.
+    fresh_for = timedelta(seconds=runtime.settings.chat_idle_s / 4)
+    if not wrote and (session.last_seen_at is None or now - session.last_seen_at < fresh_for):
+        return
+    seen = {"last_seen_at": now, "left_at": None} if wrote else {"last_seen_at": now}
+    async with runtime.sessions() as db, db.begin():
+        await db.execute(
+            update(ChatSession).where(ChatSession.session_id == session.session_id).values(seen)
+        )
+
+
+async def notice_departures(runtime: Runtime) -> None:
+    """Worker: visitors whose widget stopped polling have left."""
+    while not runtime.stop.is_set():
+        await sleep_unless(runtime.stop, DEPARTURES_CHECK_S)
+        quiet_since = utcnow() - timedelta(seconds=runtime.settings.chat_idle_s)
+        try:
+            await _leave(runtime, ChatSession.last_seen_at < quiet_since, "the chat went quiet")
+        except Exception as error:  # the bus or the database: the next look tries again
+            log.warning("webchat.departures_failed", error=repr(error))
+
+
+async def _leave(runtime: Runtime, which: ColumnElement[bool], reason: str) -> int:
+    """Mark the present visitors among `which` gone and tell the router, in one
+    transaction committed once the bus has the events: a visitor is reported once, even
+    with several channels services looking."""
+    present = ChatSession.left_at.is_(None) & ChatSession.last_seen_at.is_not(None) & which
+    async with runtime.reads() as db:  # the usual answer, without a write transaction
+        if await db.scalar(select(ChatSession.session_id).where(present).limit(1)) is None:
+            return 0
+    async with runtime.sessions() as db, db.begin():
+        gone = (
+            await db.execute(
+                update(ChatSession)
+                .where(present)
+                .values(left_at=utcnow())
+                .returning(ChatSession.session_id, ChatSession.tenant)
+            )
+        ).all()
+        await runtime.bus.publish_many(
+            [
+                (
+                    INBOUND,
+                    tenant,
+                    encode(
+                        Envelope.wrap(
+                            CustomerLeft(
+                                channel=Channel.CHAT,
+                                provider=PROVIDER,
+                                thread_key=session_id,
+                                reason=reason,
+                            ),
+                            tenant=tenant,
+                            key=session_id,
+                        )
+                    ),
+                )
+                for session_id, tenant in gone
+            ]
+        )
+    return len(gone)
 
 
 def _subject(session_id: str) -> str:

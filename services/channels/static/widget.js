@@ -10,19 +10,22 @@
   var widgetKey = script.getAttribute("data-widget-key") || null;
   var spanish = (navigator.language || "en").toLowerCase().indexOf("es") === 0;
   var t = spanish
-    ? { title: "Atención al cliente", placeholder: "Escribe tu mensaje…", send: "Enviar", error: "No se pudo enviar. Reintentando…",
+    ? { title: "Atención al cliente", placeholder: "Escribe tu mensaje…", send: "Enviar", end: "Terminar chat", error: "No se pudo enviar. Reintentando…",
         place: "Eres el número {n} en la cola", minutes: ", espera aprox. {m} min", soon: ", te atenderán enseguida" }
-    : { title: "Customer support", placeholder: "Type your message…", send: "Send", error: "Could not send. Retrying…",
+    : { title: "Customer support", placeholder: "Type your message…", send: "Send", end: "End chat", error: "Could not send. Retrying…",
         place: "You are number {n} in line", minutes: ", about {m} min", soon: ", someone will be with you shortly" };
   var stored = JSON.parse(localStorage.getItem("omniroute-chat") || "null");
   var after = null;
+  var generation = 0; // a new one when the chat ends: answers to the old one are dropped
 
   var box = document.createElement("section");
   box.setAttribute("aria-label", t.title);
   box.style.cssText = "position:fixed;bottom:16px;right:16px;width:320px;font:14px system-ui,sans-serif;" +
     "border:1px solid #ccd;border-radius:8px;background:#fff;box-shadow:0 4px 16px rgba(0,0,0,.15)";
   box.innerHTML =
-    '<h2 style="margin:0;padding:8px 12px;font-size:15px;background:#234;color:#fff;border-radius:8px 8px 0 0"></h2>' +
+    '<div style="display:flex;align-items:center;background:#234;border-radius:8px 8px 0 0">' +
+    '<h2 style="flex:1;margin:0;padding:8px 12px;font-size:15px;color:#fff"></h2>' +
+    '<button type="button" hidden style="margin:4px 8px;font-size:12px"></button></div>' +
     '<ol aria-live="polite" style="list-style:none;margin:0;padding:8px;height:240px;overflow-y:auto"></ol>' +
     '<p role="status" hidden style="margin:0;padding:4px 12px;font-size:12px;color:#345;background:#f4f6fa"></p>' +
     '<form style="display:flex;gap:4px;padding:8px"><label style="flex:1">' +
@@ -34,8 +37,25 @@
   var input = box.querySelector("input");
   box.querySelector("label span").textContent = t.placeholder;
   input.placeholder = t.placeholder;
-  box.querySelector("button").textContent = t.send;
+  box.querySelector("form button").textContent = t.send;
+  var end = box.querySelector("div button");
+  end.textContent = t.end;
+  end.hidden = !stored;
   document.body.appendChild(box);
+
+  // Ending the chat takes a conversation still waiting out of the queue; the next
+  // message starts a new session.
+  end.addEventListener("click", function () {
+    if (!stored) return;
+    request("POST", "/sessions/" + stored.session_id + "/leave").catch(function () {});
+    stored = null;
+    after = null;
+    generation++;
+    localStorage.removeItem("omniroute-chat");
+    list.textContent = "";
+    status.hidden = true;
+    end.hidden = true;
+  });
 
   function show(line) {
     var item = document.createElement("li");
@@ -64,6 +84,7 @@
     return request("POST", "/sessions", { widget_key: widgetKey, language: spanish ? "es" : "en" })
       .then(function (created) {
         stored = created;
+        end.hidden = false;
         localStorage.setItem("omniroute-chat", JSON.stringify(created));
         poll();
         return created;
@@ -71,9 +92,11 @@
   }
 
   function showWait() {
+    var mine = generation;
     fetch(agents + "/v1/public/chat/" + stored.session_id + "/wait")
       .then(function (response) { return response.ok ? response.json() : { waiting: false }; })
       .then(function (wait) {
+        if (mine !== generation) return;
         status.hidden = !wait.waiting;
         if (!wait.waiting) return;
         var minutes = wait.ewt_s == null ? null : Math.ceil(wait.ewt_s / 60);
@@ -85,15 +108,17 @@
 
   function poll() {
     if (!stored) return;
+    var mine = generation;
     showWait();
     // A short poll while waiting in line keeps the place fresh; a long one otherwise.
     var query = "?wait=" + (status.hidden ? 25 : 10) + (after ? "&after=" + encodeURIComponent(after) : "");
     request("GET", "/sessions/" + stored.session_id + "/messages" + query)
       .then(function (page) {
+        if (mine !== generation) return;
         page.messages.forEach(function (line) { after = line.id; show(line); });
         poll();
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function () { if (mine === generation) setTimeout(poll, 3000); });
   }
 
   box.querySelector("form").addEventListener("submit", function (event) {
