@@ -174,7 +174,7 @@ def test_a_customer_who_ends_the_chat_leaves_the_queue(browser: Browser, desk: D
     expect(customer.locator("li")).to_have_count(0)
 
     supervisor = {"authorization": f"Bearer {desk.supervisor}"}
-    abandoned: list[object] = []
+    abandoned: list[dict[str, str]] = []
     deadline = time.monotonic() + 15
     while not abandoned and time.monotonic() < deadline:
         page = httpx.get(f"{desk.url}/v1/conversations?state=abandoned", headers=supervisor)
@@ -182,6 +182,14 @@ def test_a_customer_who_ends_the_chat_leaves_the_queue(browser: Browser, desk: D
         time.sleep(0.2)
     assert len(abandoned) == 1
     expect(end).to_be_hidden()
+
+    wallboard = open_page(browser, desk.url)
+    sign_in(wallboard, "/wallboard/", desk.supervisor)
+    tile = wallboard.locator(f"#tile-{abandoned[0]['queue_id']}")
+    expect(
+        tile.locator("dt", has_text="Abandoned today").locator("xpath=following-sibling::dd[1]")
+    ).to_have_text(re.compile(r"^[1-9]\d*%$"), timeout=15_000)
+    wallboard.screenshot(path=SCREENSHOTS / "wallboard-abandoned.png")
 
 
 def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:

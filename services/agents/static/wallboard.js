@@ -90,6 +90,7 @@
       [t("ewt"), ewt],
       [t("sl"), sl],
       [t("target", { pct: q.service_level_target_pct, s: q.service_level_target_s }), ""],
+      [t("abandoned"), omni.percent(q.abandonment_rate)],
       [t("staff"), q.agents.available + " / " + q.agents.busy + " / " + q.agents.away],
     ];
     var list = box.querySelector("dl");
