@@ -48,13 +48,7 @@ class FaqEntry(FaqSpec):
 
 
 def entry_of(row: BotFaq) -> FaqEntry:
-    return FaqEntry(
-        faq_id=row.faq_id,
-        language=row.language,
-        question=row.question,
-        answer=row.answer,
-        intent=row.intent,
-    )
+    return FaqEntry.model_validate(row, from_attributes=True)
 
 
 _SUFFIXES = ("ing", "es", "ed", "s")
