@@ -112,6 +112,8 @@ def test_a_chat_reaches_the_desk_and_the_wallboard_follows(browser: Browser, des
     sign_in(agent, "/desk/", desk.ana)
     agent.get_by_label("Available").check()
     expect(agent.locator("#offer")).to_be_visible(timeout=15_000)
+    expect(agent.locator("#offer .preview")).to_have_text(COMPLAINT)
+    expect(agent.locator("#offer .who")).to_contain_text("Complexity: high")
     expect(agent.locator("#offer .countdown")).to_have_text(
         re.compile(r"^([1-9]|[12]\d|30) s left to accept$")
     )

@@ -111,6 +111,13 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
             await asyncio.sleep(0.1)
 
     assert offered_after_s < 10
+    # Enough to decide on before accepting: who, where, how hard, and what they said.
+    assert (offer["channel"], offer["customer"]["name"], offer["preview"]) == (
+        "chat",
+        "Lucía",
+        text,
+    )
+    assert offer["complexity"]["tier"] == "high"
     assert accepted.status_code == 200
     assert (conversation["state"], conversation["agent_id"], conversation["channel"]) == (
         "assigned",

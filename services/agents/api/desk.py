@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, func, select
 
 from services.agents import readmodel
 from services.agents.api import commands, conversations
 from services.agents.api.page import Page
 from services.agents.auth import Principal, Role, allow
-from shared.db.models import ReadOffer
+from shared.db.models import ReadConversation, ReadMessage, ReadOffer
 from shared.events import (
     AgentStatus,
     AgentStatusChanged,
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/v1", tags=["agent desktop"])
 
 AgentKey = Annotated[Principal, Depends(allow(Role.AGENT))]
 MAX_WAIT_S = 30
+PREVIEW_CHARS = 200
 
 
 class StatusRequest(BaseModel):
@@ -34,10 +36,18 @@ class StatusRequest(BaseModel):
 
 
 class OfferView(BaseModel):
+    """An offer with what the agent needs to take it in at a glance."""
+
     id: str
     conversation_id: str
     queue_id: str
     expires_at: str
+    channel: str | None = None
+    customer: dict[str, Any] | None = None
+    complexity: dict[str, Any] | None = None
+    preview: str | None = Field(
+        None, description=f"The customer's last message, its first {PREVIEW_CHARS} characters."
+    )
 
 
 @router.put("/agents/me/status")
@@ -96,16 +106,58 @@ async def my_offers(
     answer = await runtime.long_poll(wait, changed, subject=subject)
     # No change within the wait: the known offers are still the open ones.
     rows = answer[0] if answer else await open_offers() if known_ids else []
-    return Page(items=[_offer_view(row) for row in rows])
+    return Page(items=await _offer_views(runtime, rows))
 
 
-def _offer_view(row: ReadOffer) -> OfferView:
-    return OfferView(
-        id=row.offer_id,
-        conversation_id=row.conversation_id,
-        queue_id=row.queue_id,
-        expires_at=row.expires_at.isoformat(),
+async def _offer_views(runtime: Runtime, rows: Sequence[ReadOffer]) -> list[OfferView]:
+    ids = [row.conversation_id for row in rows]
+    if not ids:
+        return []
+    from_customer = and_(ReadMessage.conversation_id.in_(ids), ReadMessage.sender == "customer")
+    latest = (
+        select(ReadMessage.conversation_id, func.max(ReadMessage.at).label("at"))
+        .where(from_customer)
+        .group_by(ReadMessage.conversation_id)
+        .subquery()
     )
+    async with runtime.reads() as session:
+        found = await session.scalars(
+            select(ReadConversation).where(ReadConversation.conversation_id.in_(ids))
+        )
+        conversations = {c.conversation_id: c for c in found}
+        said = await session.execute(
+            select(ReadMessage.conversation_id, ReadMessage.text)
+            .join(
+                latest,
+                and_(
+                    ReadMessage.conversation_id == latest.c.conversation_id,
+                    ReadMessage.at == latest.c.at,
+                ),
+            )
+            .where(from_customer)
+        )
+        last_said = {cid: text for cid, text in said}
+    views = []
+    for row in rows:
+        conversation = conversations.get(row.conversation_id)
+        text = last_said.get(row.conversation_id)
+        views.append(
+            OfferView(
+                id=row.offer_id,
+                conversation_id=row.conversation_id,
+                queue_id=row.queue_id,
+                expires_at=row.expires_at.isoformat(),
+                channel=conversation.channel if conversation else None,
+                customer=json.loads(conversation.customer) if conversation else None,
+                complexity=(
+                    json.loads(conversation.complexity)
+                    if conversation and conversation.complexity
+                    else None
+                ),
+                preview=text[:PREVIEW_CHARS] if text is not None else None,
+            )
+        )
+    return views
 
 
 async def _own_offer(runtime: Runtime, principal: Principal, offer_id: str) -> ReadOffer:

@@ -55,7 +55,17 @@
     offer = next;
     el("offer").hidden = !offer;
     if (!offer) return;
-    el("offer").querySelector(".queue").textContent = t("offer.queue", { queue: offer.queue_id });
+    var panel = el("offer");
+    panel.querySelector(".queue").textContent = t("offer.queue", { queue: offer.queue_id });
+    var who = panel.querySelector(".who");
+    who.textContent = "";
+    if (offer.channel) who.appendChild(channelTag(offer.channel));
+    if (offer.customer) who.appendChild(document.createTextNode(customerName(offer)));
+    if (offer.complexity) {
+      who.appendChild(document.createTextNode(" · " + t("tier", { tier: offer.complexity.tier, score: offer.complexity.score.toFixed(2) })));
+    }
+    panel.querySelector(".preview").textContent = offer.preview || "";
+    panel.querySelector(".preview").hidden = !offer.preview;
     countdown();
     if (fresh) el("accept").focus();
   }
