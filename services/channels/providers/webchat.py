@@ -49,7 +49,6 @@ router = APIRouter(prefix="/chat", tags=["web chat"])
 
 PROVIDER = "webchat"
 MAX_WAIT_S = 30
-DEPARTURES_CHECK_S = 1.0
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
@@ -196,8 +195,10 @@ async def _seen(runtime: Runtime, session: ChatSession, *, wrote: bool) -> None:
 
 async def notice_departures(runtime: Runtime) -> None:
     """Worker: visitors whose widget stopped polling have left."""
+    # Noticed within a quarter of the idle time after it, looking at most every 5 s.
+    every_s = min(5.0, runtime.settings.chat_idle_s / 4)
     while not runtime.stop.is_set():
-        await sleep_unless(runtime.stop, DEPARTURES_CHECK_S)
+        await sleep_unless(runtime.stop, every_s)
         quiet_since = utcnow() - timedelta(seconds=runtime.settings.chat_idle_s)
         try:
             await _leave(runtime, ChatSession.last_seen_at < quiet_since, "the chat went quiet")
