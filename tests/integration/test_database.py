@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.agents.demo import DEMO_AGENTS, DEMO_QUEUES, ensure_demo_tenant
 from shared.bus.local import LocalBus
 from shared.db import create_engine, session_factory
 from shared.db.migrate import upgrade_async
-from shared.db.models import OutboxRecord, Tenant
+from shared.db.models import Base, OutboxRecord, Tenant
 from shared.db.outbox import relay_once
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import CONFIG, AgentUpserted, Envelope, QueueUpserted, decode
@@ -31,6 +33,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def count(engine: AsyncEngine, model: type[Tenant] | type[OutboxRecord]) -> int:
     async with session_factory(engine)() as session:
         return (await session.scalar(select(func.count()).select_from(model))) or 0
+
+
+async def test_the_migrations_build_the_schema_the_models_describe(engine: AsyncEngine) -> None:
+    """A column, index or type added to a model without its migration (or the reverse)
+    shows here, not on a customer's database."""
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
 
 
 async def test_migrations_create_the_tables_and_running_them_again_changes_nothing(
