@@ -130,6 +130,7 @@ async def test_the_external_bot_answers_and_resolves_through_the_api(desk: Desk)
         "Echo: What are your opening hours?",
     ]
     assert [e["text"] for e in desk.bot.received] == ["What are your opening hours?", "thanks"]
+    assert desk.bot.received[0]["intents"] == ["opening_hours"]
     assert desk.bot.signed == [True, True]
     assert desk.bot.received[1]["transcript"][1] == {
         "sender": "bot",

@@ -42,6 +42,8 @@ def message_event(thread: BotThread, message: MessageAppended, at: datetime) -> 
         "tenant": thread.tenant,
         "conversation_id": thread.conversation_id,
         "language": thread.language,
+        # What the router found in the message that brought the conversation to the bot.
+        "intents": json.loads(thread.intents),
         "text": message.text,
         "at": at.isoformat(),
         "transcript": json.loads(thread.transcript),
