@@ -156,7 +156,11 @@ async def send_message(
 async def leave(session: VisitorSession, runtime: RuntimeDep) -> dict[str, str]:
     """The visitor ended the chat: a conversation still waiting for an agent is abandoned.
     Writing again later opens a new one."""
-    await _leave(runtime, ChatSession.session_id == session.session_id, "ended the chat")
+    try:
+        await _leave(runtime, ChatSession.session_id == session.session_id, "ended the chat")
+    except Exception as error:  # nothing was marked: the widget's retry goes through
+        log.warning("webchat.leave_failed", error=repr(error))
+        raise HTTPException(503, "could not end the chat; please retry") from error
     return {"status": "left"}
 
 

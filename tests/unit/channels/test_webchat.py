@@ -110,3 +110,24 @@ async def test_the_widget_and_the_demo_page_are_served(channels: Channels) -> No
     assert script.headers["content-type"].startswith("text/javascript")
     assert "/chat/v1" in script.text
     assert '<script src="/chat/widget.js">' in page.text
+
+
+async def test_ending_the_chat_while_the_bus_is_down_answers_503_and_the_retry_counts(
+    tmp_path: Path,
+) -> None:
+    async with channels_app(desk_settings(tmp_path, chat_widgets={"wk_acme": "acme"})) as chat:
+        session_id, auth = await open_session(chat)
+        leave = f"/chat/v1/sessions/{session_id}/leave"
+        await chat.client.post(
+            f"/chat/v1/sessions/{session_id}/messages", json={"text": "hi"}, headers=auth
+        )
+        await chat.bus.close()
+        down = await chat.client.post(leave, headers=auth)
+        await chat.bus.start()
+        retried = await chat.client.post(leave, headers=auth)
+        again = await chat.client.post(leave, headers=auth)
+        left = [e.data for e in await chat.inbound() if isinstance(e.data, ev.CustomerLeft)]
+
+    assert (down.status_code, retried.status_code, again.status_code) == (503, 202, 202)
+    assert down.json()["detail"] == "could not end the chat; please retry"
+    assert [(c.thread_key, c.reason) for c in left] == [(session_id, "ended the chat")]
