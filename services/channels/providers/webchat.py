@@ -199,11 +199,17 @@ async def _seen(runtime: Runtime, session: ChatSession, *, wrote: bool) -> None:
 
 async def notice_departures(runtime: Runtime) -> None:
     """Worker: visitors whose widget stopped polling have left."""
+    idle = timedelta(seconds=runtime.settings.chat_idle_s)
     # Noticed within a quarter of the idle time after it, looking at most every 5 s.
-    every_s = min(5.0, runtime.settings.chat_idle_s / 4)
+    every_s = min(5.0, idle.total_seconds() / 4)
+    started = utcnow()
     while not runtime.stop.is_set():
         await sleep_unless(runtime.stop, every_s)
-        quiet_since = utcnow() - timedelta(seconds=runtime.settings.chat_idle_s)
+        quiet_since = utcnow() - idle
+        if quiet_since < started:
+            # While this service was down the widgets could not poll it: they are judged
+            # only by a service that has been up for the idle time.
+            continue
         try:
             await _leave(runtime, ChatSession.last_seen_at < quiet_since, "the chat went quiet")
         except Exception as error:  # the bus or the database: the next look tries again

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import update
 
 from services.channels.providers import webchat
 from shared import events as ev
+from shared.db.models import ChatSession
 from tests.unit.channels.conftest import Channels, channels_app, desk_settings
 
 
@@ -131,3 +134,25 @@ async def test_ending_the_chat_while_the_bus_is_down_answers_503_and_the_retry_c
     assert (down.status_code, retried.status_code, again.status_code) == (503, 202, 202)
     assert down.json()["detail"] == "could not end the chat; please retry"
     assert [(c.thread_key, c.reason) for c in left] == [(session_id, "ended the chat")]
+
+
+async def test_after_an_outage_a_widget_back_within_the_idle_time_has_not_left(
+    tmp_path: Path,
+) -> None:
+    settings = desk_settings(tmp_path, chat_widgets={"wk_acme": "acme"}, chat_idle_s=1.0)
+    async with channels_app(settings) as chat:
+        session_id, auth = await open_session(chat)
+        messages = f"/chat/v1/sessions/{session_id}/messages"
+        await chat.client.post(messages, json={"text": "hi"}, headers=auth)
+        # Last seen before this service went down for an hour, then started again.
+        async with chat.runtime.sessions() as db, db.begin():
+            await db.execute(
+                update(ChatSession).values(last_seen_at=ev.utcnow() - timedelta(hours=1))
+            )
+        await asyncio.sleep(0.6)  # the widget retries a failed poll after a moment
+        for _ in range(10):
+            await chat.client.get(messages, headers=auth)
+            await asyncio.sleep(0.2)
+        left = [e.data for e in await chat.inbound() if isinstance(e.data, ev.CustomerLeft)]
+
+    assert left == []
