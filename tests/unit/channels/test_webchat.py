@@ -139,7 +139,7 @@ async def test_ending_the_chat_while_the_bus_is_down_answers_503_and_the_retry_c
 async def test_after_an_outage_a_widget_back_within_the_idle_time_has_not_left(
     tmp_path: Path,
 ) -> None:
-    settings = desk_settings(tmp_path, chat_widgets={"wk_acme": "acme"}, chat_idle_s=1.0)
+    settings = desk_settings(tmp_path, chat_widgets={"wk_acme": "acme"}, chat_idle_s=3.0)
     async with channels_app(settings) as chat:
         session_id, auth = await open_session(chat)
         messages = f"/chat/v1/sessions/{session_id}/messages"
@@ -149,7 +149,7 @@ async def test_after_an_outage_a_widget_back_within_the_idle_time_has_not_left(
             await db.execute(
                 update(ChatSession).values(last_seen_at=ev.utcnow() - timedelta(hours=1))
             )
-        await asyncio.sleep(0.6)  # the widget retries a failed poll after a moment
+        await asyncio.sleep(1.5)  # the widget retries a failed poll after a moment
         for _ in range(10):
             await chat.client.get(messages, headers=auth)
             await asyncio.sleep(0.2)
