@@ -23,6 +23,7 @@ import httpx
 import structlog
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import FileResponse
+from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select, update
 
@@ -49,6 +50,11 @@ router = APIRouter(prefix="/chat", tags=["web chat"])
 
 PROVIDER = "webchat"
 MAX_WAIT_S = 30
+DEPARTURES = Counter(
+    "omniroute_chat_departures_total",
+    "Web chat visitors reported gone: ended the chat, or the chat went quiet.",
+    ["reason"],
+)
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
@@ -254,6 +260,7 @@ async def _leave(runtime: Runtime, which: ColumnElement[bool], reason: str) -> i
                 for session_id, tenant in gone
             ]
         )
+    DEPARTURES.labels(reason).inc(len(gone))
     return len(gone)
 
 

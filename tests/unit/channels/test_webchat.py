@@ -124,16 +124,20 @@ async def test_ending_the_chat_while_the_bus_is_down_answers_503_and_the_retry_c
         await chat.client.post(
             f"/chat/v1/sessions/{session_id}/messages", json={"text": "hi"}, headers=auth
         )
+        counted = departures("ended the chat")
         await chat.bus.close()
         down = await chat.client.post(leave, headers=auth)
         await chat.bus.start()
         retried = await chat.client.post(leave, headers=auth)
         again = await chat.client.post(leave, headers=auth)
         left = [e.data for e in await chat.inbound() if isinstance(e.data, ev.CustomerLeft)]
+        metrics = (await chat.client.get("/metrics")).text
+        now_counted = departures("ended the chat")
 
     assert (down.status_code, retried.status_code, again.status_code) == (503, 202, 202)
     assert down.json()["detail"] == "could not end the chat; please retry"
     assert [(c.thread_key, c.reason) for c in left] == [(session_id, "ended the chat")]
+    assert f'omniroute_chat_departures_total{{reason="ended the chat"}} {counted + 1}' in metrics
 
 
 async def test_after_an_outage_a_widget_back_within_the_idle_time_has_not_left(
