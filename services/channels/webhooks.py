@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import ChannelMessage
-from shared.events import INBOUND, Envelope, MessageReceived, encode, utcnow
+from shared.events import INBOUND, CustomerLeft, Envelope, MessageReceived, encode, utcnow
 from shared.language import detect
 from shared.runtime import Runtime
 
@@ -121,7 +121,7 @@ async def accept(
                 also(session)
             await session.flush()
             await runtime.bus.publish_many(
-                [(INBOUND, tenant, _record(_with_language(m), tenant)) for m in fresh]
+                [(INBOUND, tenant, inbound_record(_with_language(m), tenant)) for m in fresh]
             )
     except IntegrityError:
         return 0  # the same delivery is being accepted concurrently: it counts there
@@ -139,8 +139,9 @@ def _with_language(message: MessageReceived) -> MessageReceived:
     return message.model_copy(update={"language_hint": hint})
 
 
-def _record(message: MessageReceived, tenant: str) -> bytes:
-    return encode(Envelope.wrap(message, tenant=tenant, key=message.thread_key))
+def inbound_record(event: MessageReceived | CustomerLeft, tenant: str) -> bytes:
+    """A customer's message or departure, encoded for cc.inbound.v1 (keyed by its thread)."""
+    return encode(Envelope.wrap(event, tenant=tenant, key=event.thread_key))
 
 
 def reject(provider: str, status: int, reason: str) -> HTTPException:

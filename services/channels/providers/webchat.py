@@ -27,7 +27,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select, update
 
-from services.channels.webhooks import accept
+from services.channels.webhooks import accept, inbound_record
 from shared.db.models import ChatMessage, ChatSession
 from shared.events import (
     INBOUND,
@@ -37,7 +37,6 @@ from shared.events import (
     DeliverMessage,
     Envelope,
     MessageReceived,
-    encode,
     new_event_id,
     utcnow,
 )
@@ -239,26 +238,17 @@ async def _leave(runtime: Runtime, which: ColumnElement[bool], reason: str) -> i
                 .returning(ChatSession.session_id, ChatSession.tenant)
             )
         ).all()
+        left = [
+            (
+                tenant,
+                CustomerLeft(
+                    channel=Channel.CHAT, provider=PROVIDER, thread_key=sid, reason=reason
+                ),
+            )
+            for sid, tenant in gone
+        ]
         await runtime.bus.publish_many(
-            [
-                (
-                    INBOUND,
-                    tenant,
-                    encode(
-                        Envelope.wrap(
-                            CustomerLeft(
-                                channel=Channel.CHAT,
-                                provider=PROVIDER,
-                                thread_key=session_id,
-                                reason=reason,
-                            ),
-                            tenant=tenant,
-                            key=session_id,
-                        )
-                    ),
-                )
-                for session_id, tenant in gone
-            ]
+            [(INBOUND, tenant, inbound_record(event, tenant)) for tenant, event in left]
         )
     DEPARTURES.labels(reason).inc(len(gone))
     return len(gone)
