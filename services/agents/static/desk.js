@@ -53,16 +53,16 @@
   function showOffer(next) {
     var fresh = next && (!offer || offer.id !== next.id);
     offer = next;
-    el("offer").hidden = !offer;
-    if (!offer) return;
     var panel = el("offer");
+    panel.hidden = !offer;
+    if (!offer) return;
     panel.querySelector(".queue").textContent = t("offer.queue", { queue: offer.queue_id });
     var who = panel.querySelector(".who");
     who.textContent = "";
     if (offer.channel) who.appendChild(channelTag(offer.channel));
     if (offer.customer) who.appendChild(document.createTextNode(customerName(offer)));
     if (offer.complexity) {
-      who.appendChild(document.createTextNode(" · " + t("tier", { tier: offer.complexity.tier, score: offer.complexity.score.toFixed(2) })));
+      who.appendChild(document.createTextNode(" · " + tierText(offer.complexity)));
     }
     panel.querySelector(".preview").textContent = offer.preview || "";
     panel.querySelector(".preview").hidden = !offer.preview;
@@ -132,6 +132,10 @@
     return who.name || who.handle || who.email || who.phone || "#" + who.id.slice(-6);
   }
 
+  function tierText(complexity) {
+    return t("tier", { tier: complexity.tier, score: complexity.score.toFixed(2) });
+  }
+
   function channelTag(channel) {
     var tag = document.createElement("span");
     tag.className = "channel";
@@ -151,7 +155,7 @@
       title.appendChild(document.createTextNode(customerName(c)));
       var about = [];
       if (c.complexity) {
-        about.push(t("tier", { tier: c.complexity.tier, score: c.complexity.score.toFixed(2) }));
+        about.push(tierText(c.complexity));
         if (c.complexity.intents.length) about.push(t("intents", { intents: c.complexity.intents.join(", ") }));
         if (c.complexity.reasons.length) about.push(c.complexity.reasons.join("; "));
       }
@@ -214,8 +218,8 @@
     event.preventDefault();
     var target = event.target.elements.target.value.split(":");
     var body = target[0] === "queue" ? { queue_id: target[1] } : { agent_id: target[1] };
-    var noteField = event.target.elements.note;
-    if (noteField.value.trim()) body.note = noteField.value.trim();
+    var noteField = event.target.elements.note, note = noteField.value.trim();
+    if (note) body.note = note;
     api("POST", "/v1/conversations/" + openId + "/transfer", body)
       .then(function () { noteField.value = ""; closeView(); refreshList(); notice(t("transferred")); })
       .catch(function (e) { notice(e.message); });
