@@ -183,3 +183,16 @@ async def test_surveys_after_a_close_and_the_days_summary(chat: Chat) -> None:
     assert summary["first_response_s"]["count"] == 2
     assert summary["resolution_s"]["count"] == 2 and summary["resolution_s"]["p90"] > 0
     assert "from" in summary
+
+
+async def test_an_faq_entry_put_again_is_replaced_whole(chat: Chat) -> None:
+    path = "/v1/bot/faq/en-hours"
+    changed = {"language": "en", "question": "When are you open?", "answer": "Always."}
+    tagged = await chat.client.put(
+        path, json={**changed, "intent": "opening_hours"}, headers=chat.admin
+    )
+    untagged = await chat.client.put(path, json=changed, headers=chat.admin)
+    stored = (await chat.client.get(path, headers=chat.admin)).json()
+
+    assert (tagged.status_code, untagged.status_code) == (200, 200)
+    assert stored == {**changed, "intent": None, "faq_id": "en-hours"}

@@ -28,13 +28,8 @@ Reader = Annotated[Principal, Depends(allow(Role.SUPERVISOR, Role.ADMIN))]
 
 async def _save(runtime: Runtime, tenant: str, entry: FaqEntry) -> None:
     async with runtime.sessions() as session, session.begin():
-        row = await session.get(BotFaq, (tenant, entry.faq_id))
-        if row is None:
-            session.add(BotFaq(tenant=tenant, updated_at=utcnow(), **entry.model_dump()))
-        else:
-            row.language, row.question, row.answer = entry.language, entry.question, entry.answer
-            row.intent = entry.intent
-            row.updated_at = utcnow()
+        # Inserted, or every column replaced: a field added to the entry needs no line here.
+        await session.merge(BotFaq(tenant=tenant, updated_at=utcnow(), **entry.model_dump()))
 
 
 @router.get("/faq")
