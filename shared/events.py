@@ -184,6 +184,13 @@ class ConversationCloseRequested(Payload):
     disposition: str
 
 
+class WrapUpEndRequested(Payload):
+    """The agent finished the after-contact work of a closed conversation early."""
+
+    agent_id: str
+    conversation_id: str
+
+
 class BotEscalated(Payload):
     conversation_id: str
     reason: str
@@ -270,6 +277,14 @@ class QueueUpserted(Payload):
     )
     survey_channels: tuple[Channel, ...] = Field(
         tuple(Channel), description="Channels whose customers get the surveys."
+    )
+    wrap_up_s: int = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="After-contact work: an agent's slot stays taken this long after they "
+        "close one of this queue's conversations (notes, follow-up), unless they end it "
+        "sooner; 0 for none.",
     )
 
 
@@ -403,6 +418,23 @@ class ConversationClosed(Payload):
     closed_by: str | None = None
 
 
+class WrapUpStarted(Payload):
+    """The agent's slot stays taken for the after-contact work of a closed conversation."""
+
+    agent_id: str
+    conversation_id: str
+    channel: Channel
+    until: AwareDatetime
+
+
+class WrapUpEnded(Payload):
+    agent_id: str
+    conversation_id: str
+    reason: Literal["done", "timeout"] = Field(
+        description="`done`: the agent ended it; `timeout`: the queue's wrap_up_s passed."
+    )
+
+
 class SurveySent(Payload):
     """A survey question went to the customer after the conversation closed."""
 
@@ -454,6 +486,7 @@ EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     ReplySent: frozenset({AGENT_EVENTS}),
     ConversationTransferRequested: frozenset({AGENT_EVENTS}),
     ConversationCloseRequested: frozenset({AGENT_EVENTS}),
+    WrapUpEndRequested: frozenset({AGENT_EVENTS}),
     BotEscalated: frozenset({AGENT_EVENTS}),
     BotResolved: frozenset({AGENT_EVENTS}),
     SurveyAnswered: frozenset({AGENT_EVENTS, ROUTING}),
@@ -474,6 +507,8 @@ EVENT_TOPICS: dict[type[Payload], frozenset[str]] = {
     ConversationClosed: frozenset({ROUTING}),
     ConversationAbandoned: frozenset({ROUTING}),
     SurveySent: frozenset({ROUTING}),
+    WrapUpStarted: frozenset({ROUTING}),
+    WrapUpEnded: frozenset({ROUTING}),
     DeliverMessage: frozenset({OUTBOUND}),
     DeadLettered: frozenset({DEAD_LETTER}),
 }

@@ -34,6 +34,7 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
             transcript=(ev.TranscriptLine(sender=ev.Sender.CUSTOMER, text="agente", at=AT),),
         ),
         ev.BotResolved(conversation_id="c1"),
+        ev.WrapUpEndRequested(agent_id="ana", conversation_id="c1"),
         ev.SurveyAnswered(conversation_id="c1", survey="nps", score=9),
         ev.AgentUpserted(
             agent_id="ana",
@@ -83,6 +84,8 @@ SAMPLES: dict[type[ev.Payload], ev.Payload] = {
         ev.ConversationClosed(conversation_id="c1", disposition="resolved", closed_by="ana"),
         ev.ConversationAbandoned(conversation_id="c1", waited_s=312.5),
         ev.SurveySent(conversation_id="c1", survey="csat"),
+        ev.WrapUpStarted(agent_id="ana", conversation_id="c1", channel=ev.Channel.CHAT, until=AT),
+        ev.WrapUpEnded(agent_id="ana", conversation_id="c1", reason="timeout"),
         ev.DeliverMessage(
             conversation_id="c1",
             channel=ev.Channel.WHATSAPP,

@@ -103,7 +103,8 @@ class RouterService:
             await sleep_unless(self.runtime.stop, TICK_S)
             now = utcnow()
             for tenant, (state, _) in list(self.states.items()):
-                if state.offers or any(state.queues.values()):  # else time changes nothing
+                # Else time changes nothing: no deadline or wait runs.
+                if state.offers or state.wrapping or any(state.queues.values()):
                     await self._transaction([], {tenant: [(None, Tick(now))]})
 
     async def apply(self, records: Sequence[Record]) -> None:

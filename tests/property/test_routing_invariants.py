@@ -4,7 +4,8 @@ After every decision: no agent above capacity; a conversation is offered to or
 held by at most one agent; no eligible agent is left idle while a conversation
 waits for them (work-conserving); the rows the service would have rewritten (those
 the decision's events name) hold the whole state. At the end, once agents work the
-queues down, every conversation is closed.
+queues down, every conversation is closed and, once the wrap-ups run out, every
+slot is free.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class RouterMachine(RuleBasedStateMachine):
                 st.integers(0, 2),
                 st.booleans(),
                 st.sampled_from([(), (20,), (20, 60)]),
+                st.sampled_from([0, 0, 15, 45]),
             ),
             min_size=1,
             max_size=3,
@@ -63,18 +65,19 @@ class RouterMachine(RuleBasedStateMachine):
     )
     def configure(
         self,
-        queues: list[tuple[str, int, int, bool, tuple[int, ...]]],
+        queues: list[tuple[str, int, int, bool, tuple[int, ...], int]],
         agents: list[tuple[dict[str, int], dict[ev.Channel, int]]],
         bot: bool,
     ) -> None:
         self.desk = Desk()
-        for skill, level, priority, auto_accept, relax in queues:
+        for skill, level, priority, auto_accept, relax, wrap_up in queues:
             self.desk.queue(
                 skill,
                 required_skills={skill: level},
                 priority=priority,
                 auto_accept=auto_accept,
                 relax_after_s=relax,
+                wrap_up_s=wrap_up,
             )
         self.desk.rules(
             default_queue_id=queues[0][0],
@@ -136,6 +139,17 @@ class RouterMachine(RuleBasedStateMachine):
         if assigned:
             self.desk.close(data.draw(st.sampled_from(assigned)))
 
+    @rule(data=st.data())
+    def agent_ends_wrap_up(self, data: st.DataObject) -> None:
+        wrapping = [
+            (agent.agent_id, cid)
+            for agent in self.desk.state.agents.values()
+            for cid in agent.wrap_ups
+        ]
+        if wrapping:
+            agent_id, cid = data.draw(st.sampled_from(wrapping))
+            self.desk.send(ev.WrapUpEndRequested(agent_id=agent_id, conversation_id=cid))
+
     @rule(data=st.data(), to=st.sampled_from(SKILLS))
     def agent_transfers(self, data: st.DataObject, to: str) -> None:
         assigned = self._in(Stage.ASSIGNED)
@@ -170,6 +184,8 @@ class RouterMachine(RuleBasedStateMachine):
             if holder:
                 held[(holder, conversation.channel)] += 1
         for agent in self.desk.state.agents.values():
+            for channel, _ in agent.wrap_ups.values():  # after-contact work takes a slot
+                held[(agent.agent_id, channel)] += 1
             for channel in CHANNELS:
                 assert held[(agent.agent_id, channel)] == agent.load.get(channel, 0)
                 assert agent.load.get(channel, 0) <= agent.capacity.get(channel, 0)
@@ -223,6 +239,10 @@ class RouterMachine(RuleBasedStateMachine):
                 o.conversation_id for o in of(self.desk.log, ev.ConversationTransferred)
             )
             assert all(times <= 1 + moved[cid] for cid, times in assigned.items())
+            # Once the after-contact work runs out, every slot is free again.
+            self.desk.wait(60)
+            assert not self.desk.state.wrapping
+            assert all(not any(a.load.values()) for a in self.desk.state.agents.values())
 
     def _work_everything_down(self) -> None:
         """Staff up with every skill on every channel and answer everything: all must close."""

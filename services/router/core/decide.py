@@ -74,6 +74,7 @@ class Router:
         if isinstance(event, Tick):
             state.rescan = True  # bullseye rings widen, queues open
             self._expire_offers(state, now, out)
+            _expire_wrap_ups(state, now, out)
             _expire_surveys(state, now)
         else:
             self._apply(state, event, now, out)
@@ -108,6 +109,10 @@ class Router:
             ):
                 if (conversation := state.conversations.get(cid)) and conversation.is_open:
                     _close(state, conversation, disposition, by, now, out)
+            case ev.WrapUpEndRequested(agent_id=agent_id, conversation_id=cid):
+                wrapping = state.agents.get(agent_id)
+                if wrapping is not None and cid in wrapping.wrap_ups:
+                    _end_wrap_up(state, wrapping, cid, "done", now, out)
             case ev.BotEscalated(conversation_id=cid, reason=reason, transcript=transcript):
                 conversation = state.conversations.get(cid)
                 if conversation and conversation.stage is Stage.BOT:
@@ -590,7 +595,7 @@ def _offer(
     """Offer the conversation to the agent, or hand it over at once if its queue auto-accepts."""
     queue = _queue_of(state, conversation)
     queue.remove(conversation.conversation_id)
-    _take_load(state, agent, conversation)
+    _take_load(state, agent, conversation.channel)
     if queue.config.auto_accept:
         _assign(state, conversation, agent.agent_id, None, now, out)
         return
@@ -679,7 +684,7 @@ def _cancel_offer(state: TenantState, conversation: Conversation, now: datetime)
     state.offers.pop(offer.offer_id, None)
     conversation.offer = None
     if agent := state.agents.get(offer.agent_id):
-        _drop_load(state, agent, conversation, now)
+        _drop_load(state, agent, conversation.channel, now)
 
 
 def _release(
@@ -691,7 +696,7 @@ def _release(
         _cancel_offer(state, conversation, now)
     if conversation.agent_id is not None:
         if agent := state.agents.get(conversation.agent_id):
-            _drop_load(state, agent, conversation, now)
+            _drop_load(state, agent, conversation.channel, now)
         conversation.agent_id = None
     if conversation.queue_id in state.queues:
         state.queues[conversation.queue_id].remove(conversation.conversation_id)
@@ -705,6 +710,7 @@ def _close(
     now: datetime,
     out: list[Out],
 ) -> None:
+    agent = state.agents.get(conversation.agent_id or "")
     _release(state, conversation, now, out, reason="closed")
     _forget(state, conversation, Stage.CLOSED)
     _routing(
@@ -717,6 +723,9 @@ def _close(
         ),
     )
     queue = state.queues.get(conversation.queue_id or "")
+    if agent is not None and queue is not None and queue.config.wrap_up_s:
+        until = now + timedelta(seconds=queue.config.wrap_up_s)
+        _start_wrap_up(state, agent, conversation, until, out)
     # `is not None`: a Queue without waiting conversations is falsy.
     if (
         queue is not None
@@ -728,6 +737,53 @@ def _close(
         state.surveys.pop(key, None)  # re-inserted at the end: the dict stays in time order
         state.surveys[key] = survey
         _ask(survey, out)
+
+
+def _start_wrap_up(
+    state: TenantState, agent: Agent, conversation: Conversation, until: datetime, out: list[Out]
+) -> None:
+    """The slot the closed conversation held stays taken until `until`: the after-contact
+    work (notes, follow-up) is part of handling it, and a new customer would wait on it."""
+    _take_load(state, agent, conversation.channel)
+    agent.wrap_ups[conversation.conversation_id] = (conversation.channel, until)
+    state.wrapping[agent.agent_id] = None
+    _routing(
+        out,
+        agent.agent_id,
+        ev.WrapUpStarted(
+            agent_id=agent.agent_id,
+            conversation_id=conversation.conversation_id,
+            channel=conversation.channel,
+            until=until,
+        ),
+    )
+
+
+def _end_wrap_up(
+    state: TenantState,
+    agent: Agent,
+    conversation_id: str,
+    reason: Literal["done", "timeout"],
+    now: datetime,
+    out: list[Out],
+) -> None:
+    channel, _ = agent.wrap_ups.pop(conversation_id)
+    if not agent.wrap_ups:
+        state.wrapping.pop(agent.agent_id, None)
+    _drop_load(state, agent, channel, now)
+    _routing(
+        out,
+        agent.agent_id,
+        ev.WrapUpEnded(agent_id=agent.agent_id, conversation_id=conversation_id, reason=reason),
+    )
+
+
+def _expire_wrap_ups(state: TenantState, now: datetime, out: list[Out]) -> None:
+    for agent_id in list(state.wrapping):
+        agent = state.agents[agent_id]
+        for conversation_id, (_, until) in list(agent.wrap_ups.items()):
+            if until <= now:
+                _end_wrap_up(state, agent, conversation_id, "timeout", now, out)
 
 
 def _ask(survey: Survey, out: list[Out]) -> None:
@@ -894,14 +950,14 @@ def _set_status(
     )
 
 
-def _take_load(state: TenantState, agent: Agent, conversation: Conversation) -> None:
-    agent.load[conversation.channel] = agent.load.get(conversation.channel, 0) + 1
+def _take_load(state: TenantState, agent: Agent, channel: ev.Channel) -> None:
+    agent.load[channel] = agent.load.get(channel, 0) + 1
     agent.idle_since = None
     state.refresh(agent)
 
 
-def _drop_load(state: TenantState, agent: Agent, conversation: Conversation, now: datetime) -> None:
-    agent.load[conversation.channel] = max(0, agent.load.get(conversation.channel, 0) - 1)
+def _drop_load(state: TenantState, agent: Agent, channel: ev.Channel, now: datetime) -> None:
+    agent.load[channel] = max(0, agent.load.get(channel, 0) - 1)
     if not any(agent.load.values()):
         agent.idle_since = now
     state.refresh(agent, gained_room=True)

@@ -101,6 +101,9 @@ class Agent:
     load: dict[Channel, int] = field(default_factory=dict)
     idle_since: datetime | None = None
     missed_offers: int = 0
+    # Closed conversation id -> (its channel, until when): after-contact work that still
+    # takes a slot, counted in `load` (QueueUpserted.wrap_up_s).
+    wrap_ups: dict[str, tuple[Channel, datetime]] = field(default_factory=dict)
     # Grows with every change to status or load, so older index entries are known stale.
     version: int = 0
 
@@ -199,6 +202,8 @@ class TenantState:
     surveys: dict[tuple[Channel, str], Survey] = field(default_factory=dict)
     # Offer id -> conversation id, for offers not yet accepted, declined or expired.
     offers: dict[str, str] = field(default_factory=dict)
+    # Agents with after-contact work under way (an ordered set): a tick looks at these only.
+    wrapping: dict[str, None] = field(default_factory=dict)
     # Agents who take work and have room on some channel (an ordered set), and the same
     # agents in the order the selection prefers them: a heap of (occupancy, idle since,
     # agent id, version) whose entries of older versions are skipped when they surface.
@@ -272,4 +277,6 @@ class TenantState:
                 state.queues[conversation.queue_id].push(conversation)
         for agent in agents:
             state._index(agent)
+            if agent.wrap_ups:
+                state.wrapping[agent.agent_id] = None
         return state

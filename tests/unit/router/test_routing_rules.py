@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 from shared import events as ev
 from tests.unit.router.desk import Desk, of, only
@@ -400,6 +400,58 @@ def test_closing_frees_capacity_for_the_next_waiting_conversation() -> None:
     out = desk.close(first.conversation_id, "ana")
     assert only(out, ev.ConversationClosed).disposition == "resolved"
     assert only(out, ev.OfferCreated).conversation_id == waiting.conversation_id
+
+
+def test_after_a_close_the_slot_stays_taken_for_the_queues_wrap_up_time() -> None:
+    desk = desk_with(wrap_up_s=60)
+    desk.agent("ana", capacity={ev.Channel.CHAT: 1})
+    first = only(desk.customer_writes(COMPLEX, customer="c1"), ev.OfferCreated)
+    desk.accept(first)
+    waiting = only(desk.customer_writes(COMPLEX, customer="c2"), ev.ConversationOpened)
+
+    out = desk.close(first.conversation_id, "ana")
+    started = only(out, ev.WrapUpStarted)
+    assert (started.agent_id, started.conversation_id) == ("ana", first.conversation_id)
+    assert started.until == desk.now + timedelta(seconds=60)
+    assert of(out, ev.OfferCreated) == []  # the next customer waits for the wrap-up
+    assert of(desk.wait(59), ev.OfferCreated) == []
+
+    out = desk.wait(1)
+    assert only(out, ev.WrapUpEnded).reason == "timeout"
+    assert only(out, ev.OfferCreated).conversation_id == waiting.conversation_id
+
+
+def test_an_agent_who_ends_the_wrap_up_early_takes_the_next_conversation_at_once() -> None:
+    desk = desk_with(wrap_up_s=300)
+    desk.agent("ana", capacity={ev.Channel.CHAT: 1})
+    first = only(desk.customer_writes(COMPLEX, customer="c1"), ev.OfferCreated)
+    desk.accept(first)
+    desk.close(first.conversation_id, "ana")
+    waiting = only(desk.customer_writes(COMPLEX, customer="c2"), ev.ConversationOpened)
+    # Transfers count the wrap-up as a taken slot too.
+    transfer = ev.ConversationTransferRequested(
+        conversation_id=waiting.conversation_id, to_agent_id="ana"
+    )
+    refused = only(desk.send(transfer), ev.TransferRefused)
+    assert refused.reason == "agent ana has no free chat capacity"
+
+    done = ev.WrapUpEndRequested(agent_id="ana", conversation_id=first.conversation_id)
+    out = desk.send(done)
+    assert only(out, ev.WrapUpEnded).reason == "done"
+    assert only(out, ev.OfferCreated).conversation_id == waiting.conversation_id
+    assert desk.send(done) == []  # once: a second click, or the timeout, changes nothing
+    assert of(desk.wait(300), ev.WrapUpEnded) == []
+
+
+def test_without_wrap_up_time_or_an_agent_a_close_starts_no_wrap_up() -> None:
+    desk = desk_with("ana")
+    offer = only(desk.customer_writes(COMPLEX), ev.OfferCreated)
+    desk.accept(offer)
+    assert of(desk.close(offer.conversation_id, "ana"), ev.WrapUpStarted) == []
+
+    desk = desk_with(wrap_up_s=60)  # waiting, no agent: nobody has after-contact work
+    opened = only(desk.customer_writes(COMPLEX), ev.ConversationOpened)
+    assert of(desk.close(opened.conversation_id), ev.WrapUpStarted) == []
 
 
 def test_an_agent_going_away_hands_a_pending_offer_to_someone_else() -> None:

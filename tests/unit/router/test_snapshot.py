@@ -7,7 +7,7 @@ from tests.unit.router.test_routing_rules import COMPLEX, desk_with
 
 
 def busy_desk() -> Desk:
-    desk = desk_with("ana", "ben", relax_after_s=(30,))
+    desk = desk_with("ana", "ben", relax_after_s=(30,), wrap_up_s=45)
     desk.agent("chen", capacity={ev.Channel.EMAIL: 1})
     desk.accept(only(desk.customer_writes(COMPLEX, customer="c1", thread="t1"), ev.OfferCreated))
     desk.customer_writes(COMPLEX, customer="c2", thread="t2")
@@ -26,11 +26,19 @@ def busy_desk() -> Desk:
     return desk
 
 
+def wrapping_up(desk: Desk) -> Desk:
+    """The desk with its assigned conversation closed: its agent in wrap-up for 45 s."""
+    assigned = only(desk.log, ev.ConversationAssigned)
+    desk.close(assigned.conversation_id, assigned.agent_id)
+    return desk
+
+
 def test_a_restored_state_equals_the_stored_one() -> None:
-    desk = busy_desk()
+    desk = wrapping_up(busy_desk())
     restored = Rows.whole(desk.state).load("acme")
 
     assert restored.agents == desk.state.agents
+    assert restored.wrapping == desk.state.wrapping != {}
     assert restored.conversations == desk.state.conversations
     assert restored.threads == desk.state.threads
     assert restored.offers == desk.state.offers
@@ -43,8 +51,8 @@ def test_a_restored_state_equals_the_stored_one() -> None:
 
 
 def test_a_restored_router_decides_exactly_as_the_original() -> None:
-    original = busy_desk()
-    copy = busy_desk()
+    original = wrapping_up(busy_desk())
+    copy = wrapping_up(busy_desk())
     copy.state = Rows.whole(copy.state).load("acme")
 
     for desk in (original, copy):
@@ -63,3 +71,4 @@ def test_a_restored_router_decides_exactly_as_the_original() -> None:
 
     assert [o.data for o in original.log] == [o.data for o in copy.log]
     assert of(original.log, ev.OfferExpired)
+    assert of(original.log, ev.WrapUpEnded)
