@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agents import configuration
@@ -80,7 +80,7 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
         loads: dict[str, dict[Channel, int]] = defaultdict(dict)
         for agent_id, channel, count in await session.execute(
             select(ReadConversation.agent_id, ReadConversation.channel, func.count())
-            .where(ReadConversation.tenant == tenant, ReadConversation.state == "assigned")
+            .where(ReadConversation.tenant == tenant, holds_a_slot())
             .group_by(ReadConversation.agent_id, ReadConversation.channel)
         ):
             loads[agent_id or ""][Channel(channel)] = count
@@ -110,6 +110,18 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
     return Desk(queues, agents, dict(stays), now)
 
 
+def holds_a_slot() -> ColumnElement[bool]:
+    """Conversations that take one of their agent's slots: assigned, or closed with the
+    after-contact work still under way."""
+    return or_(
+        ReadConversation.state == "assigned",
+        and_(
+            ReadConversation.wrap_up_until.is_not(None),
+            ReadConversation.wrap_up_ended_at.is_(None),
+        ),
+    )
+
+
 _RECENT: dict[tuple[int, str], tuple[float, Desk]] = {}
 
 
@@ -137,4 +149,5 @@ def _stay(row: ReadConversation) -> Stay:
         queued_at=row.queued_at,
         answered_at=row.answered_at,
         ended_at=row.ended_at,
+        freed_at=row.wrap_up_ended_at if row.wrap_up_until else row.ended_at,
     )

@@ -51,6 +51,8 @@ from shared.events import (
     Sender,
     SurveyAnswered,
     SurveySent,
+    WrapUpEnded,
+    WrapUpStarted,
     decode,
     new_event_id,
 )
@@ -296,6 +298,10 @@ def _follow(row: ReadConversation, data: Payload, at: datetime) -> None:
         case ConversationAbandoned():
             row.state, row.ended_at, row.waiting_since = "abandoned", at, None
             _observe_wait("abandoned", row, at)
+        case WrapUpStarted():
+            row.wrap_up_until = data.until
+        case WrapUpEnded():
+            row.wrap_up_ended_at = at
         case _:
             pass  # a refused transfer changes nothing but the history
 

@@ -39,6 +39,9 @@ class Stay:
     queued_at: datetime | None
     answered_at: datetime | None
     ended_at: datetime | None
+    # When the agent's slot was free again: the close, or the end of its wrap-up (None
+    # while the wrap-up runs). The handle time counts to here, as contact centers do.
+    freed_at: datetime | None
 
     @property
     def waited_s(self) -> float | None:
@@ -172,9 +175,9 @@ def queue_order(stays: Iterable[Stay]) -> list[Stay]:
 
 def handle_time_s(stays: Iterable[Stay], since: datetime) -> float | None:
     handled = [
-        (s.ended_at - s.answered_at).total_seconds()
+        (s.freed_at - s.answered_at).total_seconds()
         for s in stays
-        if s.state == "closed" and s.answered_at and s.ended_at and s.ended_at >= since
+        if s.state == "closed" and s.answered_at and s.freed_at and s.freed_at >= since
     ]
     return fmean(handled) if handled else None
 

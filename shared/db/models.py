@@ -195,6 +195,13 @@ class ReadConversation(Base):
     bot_handled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disposition: Mapped[str | None] = mapped_column(String(100))
     first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # After-contact work once closed: planned end, and actual end (the slot is free again).
+    wrap_up_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    wrap_up_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def wrapping_up(self) -> bool:
+        return self.wrap_up_until is not None and self.wrap_up_ended_at is None
 
 
 class ReadSurvey(Base):

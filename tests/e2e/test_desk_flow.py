@@ -10,13 +10,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from omniroute.embedded import create_app, prepare
 from services.agents.auth import Role, new_key, store_key
+from services.agents.demo import DEMO_QUEUES
 from shared.config import Settings
 from shared.runtime import Runtime, bootstrap
 from tests.asgi import relayed, serve
@@ -225,3 +227,59 @@ async def test_a_transfer_note_reaches_the_agent_who_takes_it_next(tmp_path: Pat
     assert (taken.status_code, moved.status_code, seen.status_code) == (200, 200, 200)
     [transfer] = [h for h in seen.json()["history"] if h["type"] == "ConversationTransferred"]
     assert transfer["detail"] == {"from_agent_id": first, "to_agent_id": other, "note": note}
+
+
+async def test_after_a_close_the_agents_slot_waits_for_the_wrap_up(tmp_path: Path) -> None:
+    runtime = await demo_runtime(tmp_path)
+    ana = await agent_key(runtime, "ana")
+    admin_key = new_key()
+    await store_key(runtime.sessions, key=admin_key, tenant="demo", role=Role.ADMIN)
+    admin = {"authorization": f"Bearer {admin_key}"}
+
+    async def ana_now() -> tuple[list[dict[str, Any]], dict[str, int]]:
+        mine = await client.get("/v1/agents/me/conversations", headers=ana)
+        agent = await client.get("/v1/agents/ana", headers=admin)
+        return mine.json()["items"], agent.json()["load"]
+
+    async with served(runtime) as client:
+        for queue in DEMO_QUEUES:  # ten minutes of after-contact work after each close
+            spec = queue.model_dump(mode="json", exclude={"queue_id"}) | {"wrap_up_s": 600}
+            changed = await client.put(f"/v1/queues/{queue.queue_id}", json=spec, headers=admin)
+            assert changed.status_code == 200
+        await client.put("/v1/agents/me/status", json={"status": "available"}, headers=ana)
+        session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
+        await client.post(
+            f"/chat/v1/sessions/{session['session_id']}/messages",
+            json={"text": "I was charged twice for my order and I want a refund now!!"},
+            headers={"authorization": f"Bearer {session['token']}"},
+        )
+        [offer] = (
+            await client.get("/v1/agents/me/offers", params={"wait": 20}, headers=ana)
+        ).json()["items"]
+        await client.post(f"/v1/offers/{offer['id']}/accept", headers=ana)
+        cid = offer["conversation_id"]
+        closed_at = datetime.now(UTC)
+        await client.post(f"/v1/conversations/{cid}/close", json={}, headers=ana)
+        for _ in range(100):
+            wrapping, load_wrapping = await ana_now()
+            if wrapping and wrapping[0]["state"] == "closed":
+                break
+            await asyncio.sleep(0.1)
+
+        done = await client.post(f"/v1/conversations/{cid}/wrap-up/end", headers=ana)
+        for _ in range(100):
+            after, load_after = await ana_now()
+            if not after:
+                break
+            await asyncio.sleep(0.1)
+        again = await client.post(f"/v1/conversations/{cid}/wrap-up/end", headers=ana)
+
+    [item] = wrapping
+    assert (item["id"], item["state"]) == (cid, "closed")
+    ends = datetime.fromisoformat(item["wrap_up_until"]) - closed_at
+    assert timedelta(seconds=590) < ends < timedelta(seconds=610)
+    assert load_wrapping == {"chat": 1}  # the slot stays taken while she wraps up
+    assert done.status_code == 202
+    assert (after, load_after) == ([], {})
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"

@@ -64,6 +64,7 @@ class QueueSpec(BaseModel):
     closed_message: str | None = None
     surveys: tuple[Literal["csat", "nps"], ...] = Field((), max_length=2)
     survey_channels: tuple[Channel, ...] = tuple(Channel)
+    wrap_up_s: int = Field(0, ge=0, le=3600)
 
 
 class NewQueue(QueueSpec):

@@ -1,4 +1,5 @@
-"""Conversations at the desk: lists, the transcript (long poll), replies, transfer, close.
+"""Conversations at the desk: lists, the transcript (long poll), replies, transfer, close
+and the after-contact work that may follow the close.
 
 Agents see and act on their own conversations only; supervisors and admins see all
 of the tenant's and may transfer any of them.
@@ -30,6 +31,7 @@ from shared.events import (
     QueueUpserted,
     ReplySent,
     Sender,
+    WrapUpEndRequested,
     utcnow,
 )
 from shared.runtime import Runtime, RuntimeDep
@@ -68,6 +70,11 @@ class ConversationView(BaseModel):
     complexity: dict[str, Any] | None
     position: int | None = Field(None, description="Place in the queue while waiting (1 = next).")
     estimated_wait_s: float | None = Field(None, description="Expected wait from now, if waiting.")
+    wrap_up_until: str | None = Field(
+        None,
+        description="Closed, with the agent's after-contact work under way: when it ends "
+        "by itself (the queue's wrap_up_s after the close).",
+    )
     messages: list[MessageView] = []
     history: list[HistoryLine] = []
 
@@ -116,6 +123,9 @@ def _view(
         complexity=json.loads(row.complexity) if row.complexity else None,
         position=wait.position if wait else None,
         estimated_wait_s=wait.estimated_wait_s if wait else None,
+        wrap_up_until=row.wrap_up_until.isoformat()
+        if row.wrap_up_until and row.wrapping_up
+        else None,
         messages=[_message_view(m) for m in messages],
         history=[
             HistoryLine(type=h.type, at=h.at.isoformat(), detail=json.loads(h.detail or "{}"))
@@ -184,7 +194,7 @@ async def my_conversations(principal: AgentKey, runtime: RuntimeDep) -> Page[Con
                 .where(
                     ReadConversation.tenant == principal.tenant,
                     ReadConversation.agent_id == principal.agent_id,
-                    ReadConversation.state == "assigned",
+                    live.holds_a_slot(),
                 )
                 .order_by(ReadConversation.opened_at)
             )
@@ -363,5 +373,23 @@ async def close(
             by_agent_id=principal.agent_id,
             disposition=request.disposition,
         ),
+    )
+    return {"id": command_id}
+
+
+@router.post("/conversations/{conversation_id}/wrap-up/end", status_code=202)
+async def end_wrap_up(
+    conversation_id: str, principal: AgentKey, runtime: RuntimeDep
+) -> dict[str, str]:
+    """The agent is done with the after-contact work: their slot takes the next customer."""
+    row = await _own(runtime, principal, conversation_id)
+    if not row.wrapping_up:
+        raise HTTPException(409, "no wrap-up of this conversation is under way")
+    assert principal.agent_id is not None  # an agent key is bound to its agent
+    command_id = await commands.send(
+        runtime,
+        principal,
+        principal.agent_id,
+        WrapUpEndRequested(agent_id=principal.agent_id, conversation_id=conversation_id),
     )
     return {"id": command_id}

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/conversations/{conversation_id}/messages"): {AGENT},
     ("POST", "/v1/conversations/{conversation_id}/transfer"): EVERYONE,
     ("POST", "/v1/conversations/{conversation_id}/close"): {AGENT},
+    ("POST", "/v1/conversations/{conversation_id}/wrap-up/end"): {AGENT},
 }
 BODIES = {
     "/v1/keys": {"role": "supervisor"},
@@ -169,6 +170,7 @@ async def test_each_role_gets_what_it_is_for(desk: Desk, method: str, path: str)
         ("POST", "/v1/conversations/c-ben/messages"),
         ("POST", "/v1/conversations/c-ben/transfer"),
         ("POST", "/v1/conversations/c-ben/close"),
+        ("POST", "/v1/conversations/c-ben/wrap-up/end"),
         ("POST", "/v1/offers/c-ben.offer1/accept"),
         ("POST", "/v1/offers/c-ben.offer1/decline"),
     ],

@@ -36,6 +36,7 @@ def stay(
     queued: float,
     answered: float | None = None,
     ended: float | None = None,
+    wrapped_up: float | None = None,
     priority: int = 0,
 ) -> Stay:
     waiting = state in {"waiting", "offered"}
@@ -48,6 +49,7 @@ def stay(
         queued_at=ago(queued),
         answered_at=None if answered is None else ago(answered),
         ended_at=None if ended is None else ago(ended),
+        freed_at=ago(wrapped_up) if wrapped_up is not None else ago(ended) if ended else None,
     )
 
 
@@ -89,6 +91,15 @@ def test_the_figures_a_supervisor_reads_off_a_queue() -> None:
     assert figures.abandonment_rate == pytest.approx(2 / 4)
     assert (figures.agents.available, figures.agents.busy, figures.agents.away) == (1, 1, 1)
     assert figures.agents.slots == 4
+
+
+def test_the_handle_time_counts_the_wrap_up_until_the_slot_is_free() -> None:
+    stays = [
+        # talked 200 s, then 60 s of after-contact work: 260 s of an agent's slot
+        stay("a1", "closed", queued=1000, answered=990, ended=790, wrapped_up=730),
+        stay("a2", "closed", queued=800, answered=750, ended=490),  # 260 s, no wrap-up
+    ]
+    assert queue_statistics(BILLING, stays, [], NOW).aht_s == pytest.approx(260)
 
 
 def test_a_quiet_queue_has_null_figures_not_zeros() -> None:
