@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from services.agents.auth import new_key
+from services.agents.demo import DEMO_QUEUES
 from tests.processes import ROOT, OmnirouteProcess, run_cli
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -38,9 +39,11 @@ COMPLAINT = "I was charged twice, this is fraud and I want my money back now!!"
 @dataclass(frozen=True)
 class Desk:
     url: str
+    admin: str
     supervisor: str
     ana: str
     ben: str
+    chen: str
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +65,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         supervisor = run_cli(["keys", "create", "--role", "supervisor"], env).split()[-1]
         ana = run_cli(["keys", "create", "--role", "agent", "--agent", "ana"], env).split()[-1]
         ben = run_cli(["keys", "create", "--role", "agent", "--agent", "ben"], env).split()[-1]
-        yield Desk(process.base_url, supervisor, ana, ben)
+        chen = run_cli(["keys", "create", "--role", "agent", "--agent", "chen"], env).split()[-1]
+        admin = env["OMNIROUTE_BOOTSTRAP_ADMIN_KEY"]
+        yield Desk(process.base_url, admin, supervisor, ana, ben, chen)
     finally:
         process.kill()
 
@@ -192,6 +197,47 @@ def test_a_customer_who_ends_the_chat_leaves_the_queue(browser: Browser, desk: D
         tile.locator("dt", has_text="Abandoned today").locator("xpath=following-sibling::dd[1]")
     ).to_have_text(re.compile(r"^[1-9]\d*%$"), timeout=15_000)
     wallboard.screenshot(path=SCREENSHOTS / "wallboard-abandoned.png")
+
+
+def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
+    browser: Browser, desk: Desk
+) -> None:
+    fraud = next(q for q in DEMO_QUEUES if q.queue_id == "fraud")
+    spec = fraud.model_dump(mode="json", exclude={"queue_id"}) | {"wrap_up_s": 600}
+    admin = {"authorization": f"Bearer {desk.admin}"}
+    assert httpx.put(f"{desk.url}/v1/queues/fraud", json=spec, headers=admin).status_code == 200
+    chen = open_page(browser, desk.url)
+    sign_in(chen, "/desk/", desk.chen)
+    chen.get_by_label("Available").check()  # first: the least busy agent gets the offer
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if httpx.get(f"{desk.url}/v1/agents/chen", headers=admin).json()["status"] == "available":
+            break
+        time.sleep(0.2)
+    customer = open_page(browser, desk.url)
+    customer.goto("/chat/demo")
+    customer.get_by_role("textbox").fill(COMPLAINT)
+    customer.keyboard.press("Enter")
+
+    chen.get_by_role("button", name="Accept").click(timeout=15_000)
+    expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT, timeout=15_000)
+    chen.get_by_role("button", name="Close").click()
+
+    wrapping = chen.locator("#wrapup-list li")
+    expect(wrapping).to_have_count(1, timeout=15_000)
+    expect(wrapping).to_contain_text(re.compile(r"(9:[0-5]\d|10:00) left"))
+    chen.screenshot(path=SCREENSHOTS / "desk-wrap-up.png")
+    expect(chen.locator("#empty")).to_be_visible()  # no longer among her conversations
+    load = httpx.get(f"{desk.url}/v1/agents/chen", headers=admin).json()["load"]
+    assert load == {"chat": 1}  # the closed chat's slot, held for the wrap-up
+
+    chen.get_by_role("button", name=re.compile("^Done with the after-contact work")).click()
+    expect(chen.locator("#wrapups")).to_be_hidden()
+    deadline = time.monotonic() + 15
+    while load and time.monotonic() < deadline:
+        time.sleep(0.2)
+        load = httpx.get(f"{desk.url}/v1/agents/chen", headers=admin).json()["load"]
+    assert load == {}
 
 
 def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:

@@ -1,5 +1,5 @@
 // The agent desk: status, offers with a countdown, conversations, transcript, reply,
-// transfer and close. Live by long polling, like the API.
+// transfer, close and the after-contact work. Live by long polling, like the API.
 (function () {
   "use strict";
   var t = omni.t, api = omni.api;
@@ -20,7 +20,7 @@
     loadTargets();
     pollOffers();
     (function again() { refreshList().then(function () { setTimeout(again, 3000); }); })();
-    setInterval(countdown, 1000);
+    setInterval(function () { countdown(); wrapUpCountdown(); }, 1000);
   });
 
   function loadTargets() {
@@ -101,9 +101,11 @@
       }));
     }).then(function (conversations) {
       var list = el("conversations");
+      var working = conversations.filter(function (c) { return !c.wrap_up_until; });
+      showWrapUps(conversations.filter(function (c) { return c.wrap_up_until; }));
       list.textContent = "";
-      el("empty").hidden = conversations.length > 0;
-      conversations.forEach(function (c) {
+      el("empty").hidden = working.length > 0;
+      working.forEach(function (c) {
         if (c.id === openId) seen[c.id] = c.count;
         var unread = c.count - (seen[c.id] || 0);
         var item = document.createElement("li"), button = document.createElement("button");
@@ -125,6 +127,45 @@
       });
       if (openId && !conversations.some(function (c) { return c.id === openId; })) closeView();
     }).catch(function () {});
+  }
+
+  // Closed conversations whose after-contact work still holds a slot: the router offers
+  // that slot again when the queue's wrap-up time ends or the agent says Done.
+  function showWrapUps(wrapping) {
+    var list = el("wrapup-list");
+    list.textContent = "";
+    el("wrapups").hidden = wrapping.length === 0;
+    wrapping.forEach(function (c) {
+      var item = document.createElement("li"), name = document.createElement("span");
+      name.appendChild(channelTag(c.channel));
+      name.appendChild(document.createTextNode(customerName(c)));
+      var left = document.createElement("span");
+      left.className = "meta";
+      left.dataset.until = c.wrap_up_until;
+      var done = document.createElement("button");
+      done.type = "button";
+      done.textContent = t("wrapup.done");
+      done.setAttribute("aria-label", t("wrapup.done.label", { who: customerName(c) }));
+      done.addEventListener("click", function () {
+        done.disabled = true;
+        api("POST", "/v1/conversations/" + c.id + "/wrap-up/end")
+          .then(function () { item.remove(); el("wrapups").hidden = !list.children.length; })
+          .catch(function (e) { done.disabled = false; notice(e.message); });
+      });
+      item.appendChild(name);
+      item.appendChild(left);
+      item.appendChild(done);
+      list.appendChild(item);
+    });
+    wrapUpCountdown();
+  }
+
+  function wrapUpCountdown() {
+    el("wrapup-list").querySelectorAll("[data-until]").forEach(function (span) {
+      var left = Math.max(0, Math.round((new Date(span.dataset.until) - Date.now()) / 1000));
+      var seconds = left % 60;
+      span.textContent = t("wrapup.left", { time: Math.floor(left / 60) + ":" + (seconds < 10 ? "0" : "") + seconds });
+    });
   }
 
   function customerName(c) {
