@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--agents", type=int)
     sim.add_argument("--arrival-rate-per-hour", type=float)
     sim.add_argument("--aht-s", type=float, help="mean handle time")
+    sim.add_argument(
+        "--wrap-up-s",
+        type=int,
+        default=0,
+        help="after-contact work: seconds an agent's slot stays taken after each close",
+    )
     sim.add_argument("--patience-s", type=float, help="mean patience; unset: nobody abandons")
     sim.add_argument("--sl-target-s", type=float, default=20)
     sim.add_argument("--hours", type=float, help="default 100, or the scenario file's")
@@ -264,6 +270,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         agents=args.agents,
         arrival_rate_per_hour=args.arrival_rate_per_hour,
         aht_s=args.aht_s,
+        wrap_up_s=args.wrap_up_s,
         patience_s=args.patience_s,
         sl_target_s=args.sl_target_s,
         hours=100 if args.hours is None else args.hours,

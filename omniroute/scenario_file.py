@@ -30,6 +30,9 @@ class QueueSpec(_Strict):
     complexity: float = Field(1.0, ge=0, le=1, description="below complexity_threshold: the bot")
     bot_resolves: float = Field(0.0, ge=0, le=1, description="share of its bot chats solved")
     complex: bool = Field(False, description="counted in the right-skill share")
+    wrap_up_s: int | None = Field(
+        None, ge=0, le=3600, description="after-contact work; default: the scenario's"
+    )
 
 
 class TeamSpec(_Strict):
@@ -49,6 +52,7 @@ class ScenarioFile(_Strict):
     policy: str = "omniroute"
     complexity_threshold: float = Field(0.0, ge=0, le=1)
     bot_s: float = Field(60, ge=0)
+    wrap_up_s: int = Field(0, ge=0, le=3600, description="after-contact work after each close")
     profile: tuple[Annotated[float, Field(ge=0)], ...] = Field(
         (), description="24 relative arrival rates, hour 0 to 23"
     )
@@ -69,6 +73,7 @@ class ScenarioFile(_Strict):
             profile=self.profile,
             complexity_threshold=self.complexity_threshold,
             bot_s=self.bot_s,
+            wrap_up_s=self.wrap_up_s,
             demands=tuple(
                 Demand(
                     queue.name,
@@ -79,6 +84,7 @@ class ScenarioFile(_Strict):
                     aht_s=queue.aht_s,
                     complexity=queue.complexity,
                     bot_resolves=queue.bot_resolves,
+                    wrap_up_s=queue.wrap_up_s,
                 )
                 for queue in self.queues
             ),

@@ -47,6 +47,7 @@ class Demand:
     complex: bool = False
     channel: ev.Channel = ev.Channel.CHAT
     aht_s: float | None = None  # None: the scenario's
+    wrap_up_s: int | None = None  # after-contact work after each close; None: the scenario's
     complexity: float = 1.0  # the score the classifier gives it: below the threshold, the bot
     bot_resolves: float = 0.0  # share of what the bot takes that it solves
 
@@ -103,6 +104,9 @@ class Scenario:
     profile: tuple[float, ...] = ()
     complexity_threshold: float = 0.0  # below it the bot takes the conversation first
     bot_s: float = 60.0  # how long the bot works on one before it solves or escalates it
+    # After-contact work: an agent's slot stays taken this long after each close (the
+    # queues' wrap_up_s); agents use all of it.
+    wrap_up_s: int = 0
 
     def kinds(self) -> tuple[Demand, ...]:
         """The kinds of conversation: without `demands`, one that anyone may answer."""
@@ -185,6 +189,9 @@ class Customers:
                 return demand
         return kinds[-1]
 
+    def wrap_up_s(self, demand: Demand) -> int:
+        return self.s.wrap_up_s if demand.wrap_up_s is None else demand.wrap_up_s
+
     def handle_s(self, demand: Demand | None = None, factor: float = 1.0) -> float:
         """A handle time, drawn when the conversation is answered."""
         mean = (demand.aht_s if demand and demand.aht_s else self.s.aht_s) * factor
@@ -255,7 +262,11 @@ class Simulation:
             needs = {demand.skill: 1} if demand.skill and self.s.skill_routing else {}
             self._decide(
                 ev.QueueUpserted(
-                    queue_id=demand.name, name=demand.name, required_skills=needs, auto_accept=True
+                    queue_id=demand.name,
+                    name=demand.name,
+                    required_skills=needs,
+                    auto_accept=True,
+                    wrap_up_s=self.customers.wrap_up_s(demand),
                 )
             )
         bot = self.s.complexity_threshold > 0
@@ -329,6 +340,10 @@ class Simulation:
                 case ev.ConversationAbandoned(conversation_id=cid):
                     del self.demand_of[cid]
                     self.abandoned += self.queued_at[cid] >= self.warmup_s
+                case ev.WrapUpStarted(agent_id=agent_id, conversation_id=cid, until=until):
+                    # The core ends a wrap-up on a tick, which this event-driven run has
+                    # none of: the agent says Done at the moment it runs out.
+                    self._at((until - START).total_seconds(), "wrapped", f"{agent_id} {cid}")
 
     def _answered(self, cid: str, agent_id: str) -> None:
         queued = self.queued_at[cid]
@@ -346,9 +361,12 @@ class Simulation:
                 self.complex_answered += 1
                 self.complex_right_skill += right_skill
         handle = self.customers.handle_s(demand, 1.0 if right_skill else self.s.unskilled_factor)
-        self.busy_s += handle
-        self.busy_by_agent[agent_id] += handle
-        self.handled_s, self.handled = self.handled_s + handle, self.handled + 1
+        # The slot is busy through the wrap-up that follows the close, as the agents
+        # service counts it in the handle time.
+        busy = handle + self.customers.wrap_up_s(demand)
+        self.busy_s += busy
+        self.busy_by_agent[agent_id] += busy
+        self.handled_s, self.handled = self.handled_s + busy, self.handled + 1
         self._at(self.now + handle, "done", cid)
 
     def _quote(self, conversation_id: str) -> None:
@@ -424,6 +442,10 @@ class Simulation:
             elif kind == "done":
                 closing = ev.ConversationCloseRequested(conversation_id=subject, disposition="done")
                 self._follow(self._decide(closing))
+            elif kind == "wrapped":
+                agent_id, cid = subject.split(" ")
+                done = ev.WrapUpEndRequested(agent_id=agent_id, conversation_id=cid)
+                self._follow(self._decide(done))
             elif kind == "bot":
                 self._bot_done(subject)
             elif kind == "shift":

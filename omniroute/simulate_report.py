@@ -84,9 +84,10 @@ def write(simulation: Simulation, out: Path) -> tuple[Path, Path]:
         ewt.set_title("EWT is quoted for a one-queue desk only", fontsize=9)
     ewt.set_xlabel("simulated hour")
     ewt.legend(loc="upper right")
+    wrap_up = f" + wrap-up {scenario.wrap_up_s} s" if scenario.wrap_up_s else ""
     figure.suptitle(
         f"{scenario.agents} agents, {scenario.arrival_rate_per_hour:g}/h, "
-        f"AHT {scenario.aht_s:g} s, seed {scenario.seed}"
+        f"AHT {scenario.aht_s:g} s{wrap_up}, seed {scenario.seed}"
     )
     figure.tight_layout()
     figure.savefig(picture, dpi=100)

@@ -4,6 +4,7 @@ repeats itself for a seed, and is as busy as the offered load says."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -32,6 +33,18 @@ def test_a_seed_repeats_the_same_day() -> None:
 def test_agents_are_as_busy_as_the_offered_load() -> None:
     # Occupancy converges much faster than waits: 150 simulated hours pin it to 2 points.
     assert simulate(QUICK).occupancy == pytest.approx(0.7, abs=0.02)
+
+
+def test_the_wrap_up_holds_each_agents_slot_after_the_close() -> None:
+    plain = Scenario(agents=10, arrival_rate_per_hour=100, aht_s=180, hours=150, seed=3)
+    wrapped = dataclasses.replace(plain, wrap_up_s=72)  # 252 s a customer: 7 erlangs
+    without, with_wrap_up = simulate(plain), simulate(wrapped)
+    assert without.occupancy == pytest.approx(0.5, abs=0.02)
+    assert with_wrap_up.occupancy == pytest.approx(0.7, abs=0.02)
+    # The core offers no one a slot in wrap-up: customers wait as at 7 erlangs (Erlang C
+    # P(wait) 0.04 at 5 erlangs, 0.22 at 7 on ten agents), not as at 5.
+    assert without.p_wait < 0.08
+    assert with_wrap_up.p_wait > 0.15
 
 
 def test_the_command_prints_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:
