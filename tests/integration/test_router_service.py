@@ -175,6 +175,35 @@ async def test_a_restarted_router_keeps_its_offers_and_their_deadlines(stack: St
     await runtime.close_database()
 
 
+async def test_a_restarted_router_ends_a_wrap_up_when_its_time_runs_out(stack: Stack) -> None:
+    runtime = stack.runtime()
+    queue = ev.QueueUpserted(queue_id="general", name="General", auto_accept=True, wrap_up_s=2)
+    await publish(
+        stack.bus, [(ev.CONFIG, queue), *setup_events()[1:], (ev.INBOUND, chat_message(1))]
+    )
+    first = RouterService(runtime)
+    await first.apply(await fetch_inputs(stack.bus, 5))
+    [(state, _)] = first.states.values()
+    [cid] = state.conversations
+    close = ev.ConversationCloseRequested(conversation_id=cid, by_agent_id="ana", disposition="ok")
+    await publish(stack.bus, [(ev.AGENT_EVENTS, close)])
+    await first.apply(await fetch_inputs(stack.bus, 6))
+
+    second = RouterService(runtime)  # knows of the wrap-up only from the database
+    runtime.stop.set()
+    await second.consume()
+    runtime.stop.clear()
+    ticker = asyncio.create_task(second.tick())
+    routed = await routing_events(runtime, 8)  # the eighth comes after the 2 s of wrap-up
+    runtime.stop.set()
+    await ticker
+    assert [e.type for e in routed[-3:]] == ["ConversationClosed", "WrapUpStarted", "WrapUpEnded"]
+    assert routed[-1].data == ev.WrapUpEnded(agent_id="ana", conversation_id=cid, reason="timeout")
+    [(state, _)] = second.states.values()
+    assert state.agents["ana"].load == {ev.Channel.CHAT: 0}
+    await runtime.close_database()
+
+
 class PoisonedRouter:
     """A core with a bug that shows on some messages."""
 
