@@ -226,8 +226,11 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
     wrapping = chen.locator("#wrapup-list li")
     expect(wrapping).to_have_count(1, timeout=15_000)
     expect(wrapping).to_contain_text(re.compile(r"(9:[0-5]\d|10:00) left"))
-    chen.screenshot(path=SCREENSHOTS / "desk-wrap-up.png")
     expect(chen.locator("#empty")).to_be_visible()  # no longer among her conversations
+    wrapping.get_by_role("button", name=re.compile("^Chat")).click()  # to read it back
+    expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT)
+    expect(chen.get_by_role("button", name="Send")).to_be_hidden()  # closed: read only
+    chen.screenshot(path=SCREENSHOTS / "desk-wrap-up.png")
     load = httpx.get(f"{desk.url}/v1/agents/chen", headers=admin).json()["load"]
     assert load == {"chat": 1}  # the closed chat's slot, held for the wrap-up
 

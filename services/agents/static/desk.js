@@ -136,9 +136,13 @@
     list.textContent = "";
     el("wrapups").hidden = wrapping.length === 0;
     wrapping.forEach(function (c) {
-      var item = document.createElement("li"), name = document.createElement("span");
+      // The name opens the transcript, to read back while wrapping up.
+      var item = document.createElement("li"), name = document.createElement("button");
+      name.type = "button";
+      name.setAttribute("aria-current", c.id === openId ? "true" : "false");
       name.appendChild(channelTag(c.channel));
       name.appendChild(document.createTextNode(customerName(c)));
+      name.addEventListener("click", function () { open(c.id); });
       var left = document.createElement("span");
       left.className = "meta";
       left.dataset.until = c.wrap_up_until;
@@ -190,6 +194,9 @@
     api("GET", "/v1/conversations/" + id).then(function (c) {
       if (token !== pollToken) return;
       el("conversation").hidden = false;
+      var held = c.state === "assigned";  // a closed one in wrap-up is for reading only
+      el("reply").hidden = !held;
+      el("conversation").querySelector(".actions").hidden = !held;
       var title = el("conversation-title");
       title.textContent = "";
       title.appendChild(channelTag(c.channel));
