@@ -46,6 +46,19 @@ async def served(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def customer_writes(client: httpx.AsyncClient, text: str) -> dict[str, str]:
+    """Lucía opens the web chat and writes `text`; returns her chat session."""
+    session: dict[str, str] = (
+        await client.post("/chat/v1/sessions", json={"name": "Lucía"})
+    ).json()
+    await client.post(
+        f"/chat/v1/sessions/{session['session_id']}/messages",
+        json={"text": text},
+        headers={"authorization": f"Bearer {session['token']}"},
+    )
+    return session
+
+
 async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
     runtime = await demo_runtime(tmp_path)
     desk = await agent_key(runtime, "ana")
@@ -58,14 +71,9 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
             await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
         ).status_code == 200
 
-        session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
-        visitor = {"authorization": f"Bearer {session['token']}"}
         text = "I was charged twice for my order and I want a refund now!!"
-        await client.post(
-            f"/chat/v1/sessions/{session['session_id']}/messages",
-            json={"text": text},
-            headers=visitor,
-        )
+        session = await customer_writes(client, text)
+        visitor = {"authorization": f"Bearer {session['token']}"}
 
         started = time.monotonic()
         offers = (
@@ -149,13 +157,7 @@ async def test_a_desk_that_names_its_offers_is_answered_when_they_change(
     async with served(runtime) as client:
         await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
 
-        async def customer_writes() -> None:
-            session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
-            await client.post(
-                f"/chat/v1/sessions/{session['session_id']}/messages",
-                json={"text": "I was charged twice for my order and I want a refund now!!"},
-                headers={"authorization": f"Bearer {session['token']}"},
-            )
+        complaint = "I was charged twice for my order and I want a refund now!!"
 
         async def offers(wait: float, known: list[str]) -> tuple[list[str], float]:
             started = time.monotonic()
@@ -166,7 +168,7 @@ async def test_a_desk_that_names_its_offers_is_answered_when_they_change(
             )
             return [offer["id"] for offer in page.json()["items"]], time.monotonic() - started
 
-        await customer_writes()
+        await customer_writes(client, complaint)
         [first], _ = await offers(20, [])
 
         # Nothing new: the poll waits its whole time and gives the known offer back.
@@ -175,7 +177,7 @@ async def test_a_desk_that_names_its_offers_is_answered_when_they_change(
         polling = asyncio.create_task(offers(20, [first]))
         await asyncio.sleep(0.5)
         assert not polling.done()
-        await customer_writes()
+        await customer_writes(client, complaint)
         both, both_after_s = await polling
         # The first offer accepted: it leaves the open ones, which answers the poll.
         polling = asyncio.create_task(offers(20, both))
@@ -197,12 +199,7 @@ async def test_a_transfer_note_reaches_the_agent_who_takes_it_next(tmp_path: Pat
     async with served(runtime) as client:
         for desk in (ana, ben):
             await client.put("/v1/agents/me/status", json={"status": "available"}, headers=desk)
-        session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
-        await client.post(
-            f"/chat/v1/sessions/{session['session_id']}/messages",
-            json={"text": "Someone is using my card, I did not make these payments!"},
-            headers={"authorization": f"Bearer {session['token']}"},
-        )
+        await customer_writes(client, "Someone is using my card, I did not make these payments!")
         desks = {"ana": ana, "ben": ben}
         first = None
         while first is None:  # offered to one of the two
@@ -247,12 +244,7 @@ async def test_after_a_close_the_agents_slot_waits_for_the_wrap_up(tmp_path: Pat
             changed = await client.put(f"/v1/queues/{queue.queue_id}", json=spec, headers=admin)
             assert changed.status_code == 200
         await client.put("/v1/agents/me/status", json={"status": "available"}, headers=ana)
-        session = (await client.post("/chat/v1/sessions", json={"name": "Lucía"})).json()
-        await client.post(
-            f"/chat/v1/sessions/{session['session_id']}/messages",
-            json={"text": "I was charged twice for my order and I want a refund now!!"},
-            headers={"authorization": f"Bearer {session['token']}"},
-        )
+        await customer_writes(client, "I was charged twice for my order and I want a refund now!!")
         [offer] = (
             await client.get("/v1/agents/me/offers", params={"wait": 20}, headers=ana)
         ).json()["items"]

@@ -390,11 +390,17 @@ def test_every_change_of_an_agent_status_is_published_for_the_desk() -> None:
     assert not again
 
 
-def test_closing_frees_capacity_for_the_next_waiting_conversation() -> None:
-    desk = desk_with()
+def ana_holds_her_one_chat(**queue_settings: object) -> tuple[Desk, ev.OfferCreated]:
+    """Ana takes one chat at a time and holds one (the offer she accepted)."""
+    desk = desk_with(**queue_settings)
     desk.agent("ana", capacity={ev.Channel.CHAT: 1})
     first = only(desk.customer_writes(COMPLEX, customer="c1"), ev.OfferCreated)
     desk.accept(first)
+    return desk, first
+
+
+def test_closing_frees_capacity_for_the_next_waiting_conversation() -> None:
+    desk, first = ana_holds_her_one_chat()
     waiting = only(desk.customer_writes(COMPLEX, customer="c2"), ev.ConversationOpened)
 
     out = desk.close(first.conversation_id, "ana")
@@ -403,10 +409,7 @@ def test_closing_frees_capacity_for_the_next_waiting_conversation() -> None:
 
 
 def test_after_a_close_the_slot_stays_taken_for_the_queues_wrap_up_time() -> None:
-    desk = desk_with(wrap_up_s=60)
-    desk.agent("ana", capacity={ev.Channel.CHAT: 1})
-    first = only(desk.customer_writes(COMPLEX, customer="c1"), ev.OfferCreated)
-    desk.accept(first)
+    desk, first = ana_holds_her_one_chat(wrap_up_s=60)
     waiting = only(desk.customer_writes(COMPLEX, customer="c2"), ev.ConversationOpened)
 
     out = desk.close(first.conversation_id, "ana")
@@ -422,10 +425,7 @@ def test_after_a_close_the_slot_stays_taken_for_the_queues_wrap_up_time() -> Non
 
 
 def test_an_agent_who_ends_the_wrap_up_early_takes_the_next_conversation_at_once() -> None:
-    desk = desk_with(wrap_up_s=300)
-    desk.agent("ana", capacity={ev.Channel.CHAT: 1})
-    first = only(desk.customer_writes(COMPLEX, customer="c1"), ev.OfferCreated)
-    desk.accept(first)
+    desk, first = ana_holds_her_one_chat(wrap_up_s=300)
     desk.close(first.conversation_id, "ana")
     waiting = only(desk.customer_writes(COMPLEX, customer="c2"), ev.ConversationOpened)
     # Transfers count the wrap-up as a taken slot too.
