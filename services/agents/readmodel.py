@@ -210,6 +210,7 @@ async def _apply(session: AsyncSession, rows: _Rows, envelope: Envelope) -> None
             channel=data.channel.value,
             thread=data.thread_key,
             customer=data.customer.model_dump_json(),
+            customer_id=data.customer.id,
             opened_at=at,
             updated_at=at,
         )

@@ -171,7 +171,10 @@ class ReadConversation(Base):
     """A conversation as agents and supervisors see it (built from cc.routing.v1)."""
 
     __tablename__ = "rm_conversations"
-    __table_args__ = (Index("ix_rm_conversations_queue", "tenant", "queue_id", "state"),)
+    __table_args__ = (
+        Index("ix_rm_conversations_queue", "tenant", "queue_id", "state"),
+        Index("ix_rm_conversations_customer", "tenant", "customer_id", "opened_at"),
+    )
 
     conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(63), index=True)
@@ -181,6 +184,8 @@ class ReadConversation(Base):
     queue_id: Mapped[str | None] = mapped_column(String(200))
     agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
     customer: Mapped[str] = mapped_column(Text)
+    # The customer's id at the provider (Customer.id), for their earlier conversations.
+    customer_id: Mapped[str | None] = mapped_column(Text)
     complexity: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

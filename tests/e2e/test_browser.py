@@ -81,6 +81,10 @@ def browser(chromium: str) -> Iterator[Browser]:
         launched.close()
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
 def open_page(
     browser: Browser, url: str, locale: str = "en-GB", timezone: str = "Europe/London"
 ) -> Page:
@@ -241,6 +245,20 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
         time.sleep(0.2)
         load = httpx.get(f"{desk.url}/v1/agents/chen", headers=admin).json()["load"]
     assert load == {}
+
+    # She writes again: a new conversation, and the desk shows the one before it.
+    for other in (desk.ana, desk.ben):  # Chen takes it
+        away = {"status": "away"}
+        httpx.put(f"{desk.url}/v1/agents/me/status", json=away, headers=bearer(other))
+    customer.get_by_role("textbox").fill("Me again: the refund has not arrived")
+    customer.keyboard.press("Enter")
+    chen.get_by_role("button", name="Accept").click(timeout=15_000)
+    expect(chen.locator("#transcript li").first).to_contain_text("Me again", timeout=15_000)
+    earlier = chen.locator("#earlier")
+    expect(earlier).to_contain_text(re.compile(r"Earlier:.* · Chat · resolved \(chen\)"))
+    earlier.get_by_role("button").click()
+    expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT)
+    expect(chen.get_by_role("button", name="Send")).to_be_hidden()
 
 
 def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:

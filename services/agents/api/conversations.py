@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agents import configuration, live, readmodel
 from services.agents.api import commands
@@ -40,6 +41,7 @@ router = APIRouter(prefix="/v1", tags=["conversations"])
 
 AgentKey = Annotated[Principal, Depends(allow(Role.AGENT))]
 MAX_WAIT_S = 30
+EARLIER = 5
 State = Literal["waiting", "offered", "assigned", "bot", "closed", "abandoned"]
 
 
@@ -57,6 +59,18 @@ class HistoryLine(BaseModel):
     type: str
     at: str
     detail: dict[str, Any]
+
+
+class EarlierConversation(BaseModel):
+    """One of the customer's earlier conversations, to see at a glance what came before."""
+
+    id: str
+    state: str
+    channel: str
+    queue_id: str | None
+    agent_id: str | None
+    disposition: str | None
+    opened_at: str
 
 
 class ConversationView(BaseModel):
@@ -77,6 +91,11 @@ class ConversationView(BaseModel):
     )
     messages: list[MessageView] = []
     history: list[HistoryLine] = []
+    earlier: list[EarlierConversation] = Field(
+        [],
+        description="The same customer's latest conversations before this one (up to "
+        f"{EARLIER}), newest first; in the detail view only.",
+    )
 
 
 class ReplyRequest(BaseModel):
@@ -110,6 +129,7 @@ def _view(
     waits: dict[str, Position],
     messages: Sequence[ReadMessage] = (),
     history: Sequence[AppliedEvent] = (),
+    earlier: Sequence[ReadConversation] = (),
 ) -> ConversationView:
     wait = waits.get(row.conversation_id)
     return ConversationView(
@@ -131,6 +151,18 @@ def _view(
             HistoryLine(type=h.type, at=h.at.isoformat(), detail=json.loads(h.detail or "{}"))
             for h in history
         ],
+        earlier=[
+            EarlierConversation(
+                id=e.conversation_id,
+                state=e.state,
+                channel=e.channel,
+                queue_id=e.queue_id,
+                agent_id=e.agent_id,
+                disposition=e.disposition,
+                opened_at=e.opened_at.isoformat(),
+            )
+            for e in earlier
+        ],
     )
 
 
@@ -143,21 +175,44 @@ async def _waits(
     return (await live.desk(runtime.reads, tenant, utcnow())).positions()
 
 
-async def _own(runtime: Runtime, principal: Principal, conversation_id: str) -> ReadConversation:
-    """The conversation, if the key may see it: 404 outside the tenant, 403 another agent's."""
+async def _own(
+    runtime: Runtime, principal: Principal, conversation_id: str, *, to_read: bool = False
+) -> ReadConversation:
+    """The conversation, if the key may see it: 404 outside the tenant, 403 another agent's.
+    To read, an agent may also open the conversations of a customer they are serving now:
+    what happened last time is what they need to know."""
     async with runtime.reads() as session:
         row = await session.get(ReadConversation, conversation_id)
-    if row is None or row.tenant != principal.tenant:
-        raise HTTPException(404, "no such conversation")
-    if principal.role is Role.AGENT and row.agent_id != principal.agent_id:
-        raise HTTPException(403, "this conversation is another agent's")
+        if row is None or row.tenant != principal.tenant:
+            raise HTTPException(404, "no such conversation")
+        if (
+            principal.role is Role.AGENT
+            and row.agent_id != principal.agent_id
+            and not (to_read and await _serving(session, principal, row.customer_id))
+        ):
+            raise HTTPException(403, "this conversation is another agent's")
     return row
+
+
+async def _serving(session: AsyncSession, principal: Principal, customer_id: str | None) -> bool:
+    """The agent holds a conversation of this customer now (or is wrapping one up)."""
+    held = await session.scalar(
+        select(ReadConversation.conversation_id)
+        .where(
+            ReadConversation.tenant == principal.tenant,
+            ReadConversation.agent_id == principal.agent_id,
+            ReadConversation.customer_id == customer_id,
+            live.holds_a_slot(),
+        )
+        .limit(1)
+    )
+    return held is not None
 
 
 async def conversation_view(
     runtime: Runtime, principal: Principal, conversation_id: str
 ) -> ConversationView:
-    await _own(runtime, principal, conversation_id)
+    await _own(runtime, principal, conversation_id, to_read=True)
     return await _detailed(runtime, principal.tenant, conversation_id)
 
 
@@ -182,7 +237,19 @@ async def _detailed(runtime: Runtime, tenant: str, conversation_id: str) -> Conv
                 .order_by(AppliedEvent.at, AppliedEvent.event_id)
             )
         ).all()
-    return _view(row, await _waits(runtime, tenant, [row]), messages, history)
+        earlier = (
+            await session.scalars(
+                select(ReadConversation)
+                .where(
+                    ReadConversation.tenant == tenant,
+                    ReadConversation.customer_id == row.customer_id,
+                    ReadConversation.opened_at < row.opened_at,
+                )
+                .order_by(ReadConversation.opened_at.desc())
+                .limit(EARLIER)
+            )
+        ).all()
+    return _view(row, await _waits(runtime, tenant, [row]), messages, history, earlier)
 
 
 @router.get("/agents/me/conversations")
@@ -271,7 +338,7 @@ async def read_messages(
 ) -> Page[MessageView]:
     """Messages after the message `after` (all without it); with `wait`, answers as soon
     as there is one."""
-    await _own(runtime, principal, conversation_id)
+    await _own(runtime, principal, conversation_id, to_read=True)
     query = select(ReadMessage).where(ReadMessage.conversation_id == conversation_id)
     if after is not None:
         async with runtime.reads() as session:

@@ -5,7 +5,7 @@
   var t = omni.t, api = omni.api;
   var CHANNELS = { chat: "Chat", email: "Email", whatsapp: "WhatsApp", messenger: "Messenger",
     instagram: "Instagram", telegram: "Telegram", twitter: "X" };
-  var me = null, offer = null, openId = null, pollToken = 0;
+  var me = null, offer = null, openId = null, readingBack = false, pollToken = 0;
   var answered = {};  // offers accepted or declined here, still open until the router says
   var seen = {};  // conversation id -> messages the agent has seen
   var el = function (id) { return document.getElementById(id); };
@@ -125,7 +125,9 @@
         item.appendChild(button);
         list.appendChild(item);
       });
-      if (openId && !conversations.some(function (c) { return c.id === openId; })) closeView();
+      // The conversation on view left the agent (transferred, say): close it, unless it
+      // is one read back (closed, or the customer's earlier one), which is in no list.
+      if (openId && !readingBack && !conversations.some(function (c) { return c.id === openId; })) closeView();
     }).catch(function () {});
   }
 
@@ -194,7 +196,8 @@
     api("GET", "/v1/conversations/" + id).then(function (c) {
       if (token !== pollToken) return;
       el("conversation").hidden = false;
-      var held = c.state === "assigned";  // a closed one in wrap-up is for reading only
+      var held = c.state === "assigned";  // a closed one is for reading back only
+      readingBack = !held;
       el("reply").hidden = !held;
       el("conversation").querySelector(".actions").hidden = !held;
       var title = el("conversation-title");
@@ -217,12 +220,31 @@
         }
       });
       el("about").textContent = about.join(" · ");
+      showEarlier(c.earlier);
       el("transcript").textContent = "";
       c.messages.forEach(show);
       seen[id] = c.messages.length;
       notice("");
       refreshList();
       follow(id, token, c.messages.length ? c.messages[c.messages.length - 1].id : null);
+    });
+  }
+
+  // The customer's earlier conversations, newest first: each opens to read back.
+  function showEarlier(earlier) {
+    var line = el("earlier");
+    line.textContent = "";
+    line.hidden = !earlier.length;
+    if (!earlier.length) return;
+    line.appendChild(document.createTextNode(t("earlier")));
+    earlier.forEach(function (e) {
+      var link = document.createElement("button");
+      link.type = "button";
+      link.className = "link";
+      link.textContent = [new Date(e.opened_at).toLocaleDateString(), CHANNELS[e.channel] || e.channel,
+        e.disposition || e.state].join(" · ") + (e.agent_id ? " (" + e.agent_id + ")" : "");
+      link.addEventListener("click", function () { open(e.id); });
+      line.appendChild(link);
     });
   }
 
@@ -249,6 +271,7 @@
 
   function closeView() {
     openId = null;
+    readingBack = false;
     pollToken++;
     el("conversation").hidden = true;
   }
