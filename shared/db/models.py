@@ -44,7 +44,7 @@ class OutboxRecord(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     topic: Mapped[str] = mapped_column(String(100))
-    key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(Text)
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
@@ -79,7 +79,7 @@ class RouterCustomer(Base):
     __tablename__ = "router_customers"
 
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(Text, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -100,7 +100,7 @@ class ChannelMessage(Base):
     __tablename__ = "channel_messages"
 
     provider: Mapped[str] = mapped_column(String(50), primary_key=True)
-    provider_message_id: Mapped[str] = mapped_column(String(500), primary_key=True)
+    provider_message_id: Mapped[str] = mapped_column(Text, primary_key=True)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -180,7 +180,7 @@ class ReadConversation(Base):
     tenant: Mapped[str] = mapped_column(String(63), index=True)
     state: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
-    thread: Mapped[str] = mapped_column(String(500))
+    thread: Mapped[str] = mapped_column(Text)
     queue_id: Mapped[str | None] = mapped_column(String(200))
     agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
     customer: Mapped[str] = mapped_column(Text)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from services.agents import readmodel
 from services.router import store
 from services.router.core.decide import Out, Router, Tick
 from services.router.core.state import TenantState
@@ -20,6 +21,7 @@ from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
 from shared.config import Settings
 from shared.db.migrate import upgrade_async
+from shared.db.models import ReadConversation
 from shared.db.outbox import relay
 from shared.runtime import Runtime, bootstrap
 from tests.conftest import unique
@@ -201,6 +203,40 @@ async def test_a_restarted_router_ends_a_wrap_up_when_its_time_runs_out(stack: S
     assert routed[-1].data == ev.WrapUpEnded(agent_id="ana", conversation_id=cid, reason="timeout")
     [(state, _)] = second.states.values()
     assert state.agents["ana"].load == {ev.Channel.CHAT: 0}
+    await runtime.close_database()
+
+
+async def test_long_provider_identifiers_are_routed_and_kept(stack: Stack) -> None:
+    """An email address may run to 254 characters and a Message-ID (the thread) to a
+    whole header line: PostgreSQL refused them in columns of 200, which stopped the
+    router (SQLite ignores the length)."""
+    runtime = stack.runtime()
+    address = "a" * 240 + "@example.com"
+    thread = "<" + "t" * 900 + "@mail.example.com>"
+    message = chat_message(1).model_copy(
+        update={
+            "channel": ev.Channel.EMAIL,
+            "thread_key": thread,
+            "provider_message_id": thread,
+            "customer": ev.Customer(id=address, email=address),
+        }
+    )
+    await publish(stack.bus, [*setup_events(), (ev.INBOUND, message)])
+    router = RouterService(runtime)
+    await router.apply(await fetch_inputs(stack.bus, 5))
+
+    routed = await routing_events(runtime, 4)
+    opened = routed[0].data
+    assert isinstance(opened, ev.ConversationOpened)
+    assert (opened.thread_key, opened.customer.id) == (thread, address)
+    async with runtime.sessions() as session:
+        restored, _ = await store.load(session, "acme")
+    assert restored.last_agent == {} and list(restored.contacts) == [address]
+    async with runtime.sessions() as session, session.begin():  # as the agents service does
+        await readmodel.apply(session, routed)
+    async with runtime.sessions() as session:
+        row = await session.get(ReadConversation, opened.conversation_id)
+    assert row is not None and (row.thread, row.customer_id) == (thread, address)
     await runtime.close_database()
 
 
