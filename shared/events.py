@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.types import TenantId, TimeZoneName
+from shared.types import TenantId, Text, TimeZoneName
 
 INBOUND = "cc.inbound.v1"
 AGENT_EVENTS = "cc.agent-events.v1"
@@ -76,24 +76,24 @@ class Payload(BaseModel):
 
 
 class Customer(Payload):
-    id: str = Field(description="The customer's id at the provider (sender id, email address).")
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    handle: str | None = None
-    tier: str | None = Field(None, description="Customer tier, e.g. `vip`.")
+    id: Text = Field(description="The customer's id at the provider (sender id, email address).")
+    name: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+    handle: Text | None = None
+    tier: Text | None = Field(None, description="Customer tier, e.g. `vip`.")
 
 
 class Attachment(Payload):
-    name: str
-    content_type: str
+    name: Text
+    content_type: Text
     size_bytes: int | None = Field(None, ge=0, description="None when the provider does not say.")
-    url: str | None = None
+    url: Text | None = None
 
 
 class TranscriptLine(Payload):
     sender: Sender
-    text: str
+    text: Text
     at: AwareDatetime
 
 
@@ -103,17 +103,17 @@ class TranscriptLine(Payload):
 class MessageReceived(Payload):
     channel: Channel
     provider: str
-    provider_message_id: str
-    thread_key: str = Field(description="Joins messages of one conversation (chat session, ...).")
+    provider_message_id: Text
+    thread_key: Text = Field(description="Joins messages of one conversation (chat session, ...).")
     customer: Customer
-    text: str
+    text: Text
     attachments: tuple[Attachment, ...] = ()
-    language_hint: str | None = None
-    subject: str | None = None
-    references: tuple[str, ...] = Field(
+    language_hint: Text | None = None
+    subject: Text | None = None
+    references: tuple[Text, ...] = Field(
         (), description="Email Message-IDs this message answers (In-Reply-To, References)."
     )
-    account_id: str | None = Field(
+    account_id: Text | None = Field(
         None,
         description="The desk's account the customer wrote to (Page, Instagram account, "
         "WhatsApp phone number id, bot, X account, support address): replies leave from it.",
@@ -125,8 +125,8 @@ class CustomerLeft(Payload):
 
     channel: Channel
     provider: str
-    thread_key: str
-    reason: str | None = None
+    thread_key: Text
+    reason: Text | None = None
 
 
 # cc.agent-events.v1
@@ -160,7 +160,7 @@ class ReplySent(Payload):
     conversation_id: str
     sender: Literal[Sender.AGENT, Sender.BOT]
     agent_id: str | None = None
-    text: str
+    text: Text
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -169,7 +169,7 @@ class ConversationTransferRequested(Payload):
     by_agent_id: str | None = None
     to_queue_id: str | None = None
     to_agent_id: str | None = None
-    note: str | None = None
+    note: Text | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
@@ -181,7 +181,7 @@ class ConversationTransferRequested(Payload):
 class ConversationCloseRequested(Payload):
     conversation_id: str
     by_agent_id: str | None = None
-    disposition: str
+    disposition: Text
 
 
 class WrapUpEndRequested(Payload):
@@ -193,7 +193,7 @@ class WrapUpEndRequested(Payload):
 
 class BotEscalated(Payload):
     conversation_id: str
-    reason: str
+    reason: Text
     transcript: tuple[TranscriptLine, ...] = ()
 
 
@@ -205,7 +205,7 @@ class SurveyAnswered(Payload):
     conversation_id: str
     survey: Literal["csat", "nps"]
     score: int = Field(ge=0, le=10)
-    comment: str | None = None
+    comment: Text | None = None
 
     @model_validator(mode="after")
     def _scale(self) -> Self:

@@ -14,6 +14,10 @@ def _known_zone(name: str) -> str:
     return name
 
 
+def _without_nul(value: str) -> str:
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 EventId = str
 Topic = str
@@ -24,3 +28,7 @@ OfferId = str
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 # The id of something a desk names itself (agent, queue, FAQ entry): safe in a URL path.
 ItemId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
+# Text that comes from outside (customers, providers, agents) without NUL characters:
+# PostgreSQL's text cannot hold one, and a record carrying it stopped the consumer that
+# stores it (the desk's read model); no one means anything by it.
+Text = Annotated[str, AfterValidator(_without_nul)]

@@ -206,19 +206,34 @@ async def test_a_restarted_router_ends_a_wrap_up_when_its_time_runs_out(stack: S
     await runtime.close_database()
 
 
-async def test_long_provider_identifiers_are_routed_and_kept(stack: Stack) -> None:
-    """An email address may run to 254 characters and a Message-ID (the thread) to a
-    whole header line: PostgreSQL refused them in columns of 200, which stopped the
-    router (SQLite ignores the length)."""
+LONG_ADDRESS = "a" * 240 + "@example.com"
+LONG_THREAD = "<" + "t" * 900 + "@mail.example.com>"
+
+
+@pytest.mark.parametrize(
+    ("thread", "address", "text", "stored"),
+    [
+        # An email address may run to 254 characters and a Message-ID (the thread) to a
+        # header line: PostgreSQL refused them in columns of 200 (SQLite never checks).
+        (LONG_THREAD, LONG_ADDRESS, "refund please", (LONG_THREAD, LONG_ADDRESS, "refund please")),
+        # PostgreSQL's text holds no NUL: the contract drops it from what customers send.
+        ("<t\x00@x>", "lu\x00cia@x.com", "my\x00 refund", ("<t@x>", "lucia@x.com", "my refund")),
+    ],
+    ids=["long identifiers", "NUL characters"],
+)  # fmt: skip
+async def test_awkward_provider_input_is_routed_and_kept(
+    stack: Stack, thread: str, address: str, text: str, stored: tuple[str, str, str]
+) -> None:
+    """What a provider sends as it is must not stop the router or the desk's read model:
+    each stopped on PostgreSQL at the first such record, and every record after it waited."""
     runtime = stack.runtime()
-    address = "a" * 240 + "@example.com"
-    thread = "<" + "t" * 900 + "@mail.example.com>"
-    message = chat_message(1).model_copy(
+    message = chat_message(1).model_copy(  # as it comes: model_copy does not validate
         update={
             "channel": ev.Channel.EMAIL,
             "thread_key": thread,
             "provider_message_id": thread,
-            "customer": ev.Customer(id=address, email=address),
+            "customer": ev.Customer.model_construct(id=address, name=address),
+            "text": text,
         }
     )
     await publish(stack.bus, [*setup_events(), (ev.INBOUND, message)])
@@ -226,17 +241,18 @@ async def test_long_provider_identifiers_are_routed_and_kept(stack: Stack) -> No
     await router.apply(await fetch_inputs(stack.bus, 5))
 
     routed = await routing_events(runtime, 4)
-    opened = routed[0].data
+    opened, appended = routed[0].data, routed[2].data
     assert isinstance(opened, ev.ConversationOpened)
-    assert (opened.thread_key, opened.customer.id) == (thread, address)
+    assert isinstance(appended, ev.MessageAppended)
+    assert (opened.thread_key, opened.customer.id, appended.text) == stored
     async with runtime.sessions() as session:
         restored, _ = await store.load(session, "acme")
-    assert restored.last_agent == {} and list(restored.contacts) == [address]
+    assert list(restored.contacts) == [stored[1]]
     async with runtime.sessions() as session, session.begin():  # as the agents service does
         await readmodel.apply(session, routed)
     async with runtime.sessions() as session:
         row = await session.get(ReadConversation, opened.conversation_id)
-    assert row is not None and (row.thread, row.customer_id) == (thread, address)
+    assert row is not None and (row.thread, row.customer_id) == stored[:2]
     await runtime.close_database()
 
 

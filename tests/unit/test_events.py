@@ -138,3 +138,18 @@ def test_the_published_schemas_in_docs_match_the_code(tmp_path: Path) -> None:
         published = docs / generated.name
         assert published.exists(), f"run `make schema`: {published} is missing"
         assert published.read_text() == generated.read_text(), f"run `make schema`: {published}"
+
+
+def test_text_from_outside_arrives_without_nul_characters() -> None:
+    wire = ev.encode(
+        ev.Envelope.wrap(
+            ev.ReplySent.model_construct(
+                conversation_id="c1", sender=ev.Sender.AGENT, text="on\x00e", attachments=()
+            ),
+            tenant="acme",
+            key="c1",
+        )
+    )
+    assert b"\\u0000" in wire  # what a client may send
+    reply = ev.decode(wire, topic=ev.AGENT_EVENTS).data
+    assert isinstance(reply, ev.ReplySent) and reply.text == "one"
