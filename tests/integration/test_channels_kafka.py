@@ -140,3 +140,31 @@ async def test_a_web_chat_customer_who_ends_the_chat_is_reported_gone_once(
         session["session_id"],
         "ended the chat",
     )
+
+
+async def test_a_web_chat_message_with_nul_characters_is_taken(
+    kafka_bootstrap: str, fresh_postgres_url: str
+) -> None:
+    """PostgreSQL's text holds no NUL: a visitor's stray one was a 500 on every retry."""
+    await upgrade_async(fresh_postgres_url)
+    settings = Settings(database_url=fresh_postgres_url, chat_widgets={"wk_acme": "acme"})
+    bus = KafkaBus(kafka_bootstrap, topic_prefix=unique("channels") + ".", partitions=3)
+    runtime = bootstrap(settings, bus=bus)
+    async with serve(create_app(runtime)) as client:
+        await runtime.connected.wait()
+        opened = await client.post(
+            "/chat/v1/sessions", json={"widget_key": "wk_acme", "name": "Lu\u0000cía"}
+        )
+        session = opened.json()
+        chat = f"/chat/v1/sessions/{session['session_id']}"
+        visitor = {"authorization": f"Bearer {session['token']}"}
+        sent = await client.post(f"{chat}/messages", json={"text": "ho\u0000la"}, headers=visitor)
+        shown = await client.get(f"{chat}/messages", headers=visitor)
+        async with bus.subscribe([ev.INBOUND], "inspector") as subscription:
+            [record] = await take(subscription, 1)
+
+    assert (opened.status_code, sent.status_code) == (201, 202)
+    assert [m["text"] for m in shown.json()["messages"]] == ["hola"]
+    message = ev.decode(record.value, topic=ev.INBOUND).data
+    assert isinstance(message, ev.MessageReceived)
+    assert (message.text, message.customer.name) == ("hola", "Lucía")

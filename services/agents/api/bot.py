@@ -18,7 +18,7 @@ from shared.db.models import BotFaq, BotThread, BotWebhook
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import BotResolved, ReplySent, Sender, utcnow
 from shared.runtime import Runtime, RuntimeDep
-from shared.types import ItemId
+from shared.types import ItemId, Text
 
 router = APIRouter(prefix="/v1/bot", tags=["bot"])
 
@@ -127,11 +127,11 @@ async def delete_webhook(principal: Admin, runtime: RuntimeDep) -> Response:
 
 
 class BotReply(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class BotEscalation(BaseModel):
-    reason: str = Field("the bot escalated", min_length=1, max_length=500)
+    reason: Text = Field("the bot escalated", min_length=1, max_length=500)
 
 
 async def _held(uow: UnitOfWork, principal: Principal, conversation_id: str) -> BotThread:

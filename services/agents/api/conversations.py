@@ -36,6 +36,7 @@ from shared.events import (
     utcnow,
 )
 from shared.runtime import Runtime, RuntimeDep
+from shared.types import Text
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -99,17 +100,17 @@ class ConversationView(BaseModel):
 
 
 class ReplyRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class CloseRequest(BaseModel):
-    disposition: str = Field("resolved", min_length=1, max_length=100)
+    disposition: Text = Field("resolved", min_length=1, max_length=100)
 
 
 class TransferRequest(BaseModel):
     queue_id: str | None = Field(None, min_length=1, max_length=200)
     agent_id: str | None = Field(None, min_length=1, max_length=200)
-    note: str | None = Field(None, max_length=2000)
+    note: Text | None = Field(None, max_length=2000)
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.agents.bot.dialogue import Match
 from shared.db.models import BotFaq
 from shared.language import ENGLISH, SPANISH, words
-from shared.types import ItemId
+from shared.types import ItemId, Text
 
 STOPWORDS = (
     ENGLISH
@@ -31,8 +31,8 @@ STOPWORDS = (
 
 class FaqSpec(BaseModel):
     language: Literal["en", "es"]
-    question: str = Field(min_length=1, max_length=1000)
-    answer: str = Field(min_length=1, max_length=5000)
+    question: Text = Field(min_length=1, max_length=1000)
+    answer: Text = Field(min_length=1, max_length=5000)
     intent: str | None = Field(
         None,
         max_length=64,

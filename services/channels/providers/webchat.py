@@ -42,6 +42,7 @@ from shared.events import (
 )
 from shared.runtime import Runtime, RuntimeDep
 from shared.stopping import sleep_unless
+from shared.types import Text
 
 log = structlog.get_logger(__name__)
 
@@ -58,8 +59,8 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
 class SessionRequest(BaseModel):
-    name: str | None = Field(None, max_length=200)
-    email: str | None = Field(None, max_length=320)
+    name: Text | None = Field(None, max_length=200)
+    email: Text | None = Field(None, max_length=320)
     language: Literal["es", "en"] | None = None
     widget_key: str | None = Field(None, description="Which desk the widget belongs to.")
 
@@ -70,7 +71,7 @@ class SessionCreated(BaseModel):
 
 
 class ChatText(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class ChatLine(BaseModel):
