@@ -3,7 +3,7 @@
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 
 def _known_zone(name: str) -> str:
@@ -14,8 +14,8 @@ def _known_zone(name: str) -> str:
     return name
 
 
-def _without_nul(value: str) -> str:
-    return value.replace("\x00", "") if "\x00" in value else value
+def _without_nul(value: object) -> object:
+    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
 
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
@@ -30,5 +30,6 @@ TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 ItemId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
 # Text that comes from outside (customers, providers, agents) without NUL characters:
 # PostgreSQL's text cannot hold one, and a record carrying it stopped the consumer that
-# stores it (the desk's read model); no one means anything by it.
-Text = Annotated[str, AfterValidator(_without_nul)]
+# stores it (the desk's read model); no one means anything by it. Dropped before the
+# field's own limits are checked, so a text of NULs alone is as empty as it looks.
+Text = Annotated[str, BeforeValidator(_without_nul)]

@@ -20,7 +20,13 @@ _CAPACITY = {channel: 5 if channel is Channel.EMAIL else 3 for channel in Channe
 
 DEMO_QUEUES = (
     QueueUpserted(queue_id="general", name="General support", required_skills={"general": 1}),
-    QueueUpserted(queue_id="billing", name="Billing", required_skills={"billing": 1}, priority=1),
+    QueueUpserted(
+        queue_id="billing",
+        name="Billing",
+        required_skills={"billing": 1},
+        priority=1,
+        wrap_up_s=30,  # after-contact work: notes on the refund, a follow-up
+    ),
     QueueUpserted(
         queue_id="fraud",
         name="Fraud & security",
