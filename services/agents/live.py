@@ -72,10 +72,8 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
     since = min([now - HISTORY_WINDOW - RECENT, *(start_of_day(q, now) for q in queues)])
     async with sessions() as session:
         presence = {
-            agent_id: status
-            for agent_id, status in await session.execute(
-                select(ReadAgent.agent_id, ReadAgent.status).where(ReadAgent.tenant == tenant)
-            )
+            row.agent_id: row
+            for row in await session.scalars(select(ReadAgent).where(ReadAgent.tenant == tenant))
         }
         loads: dict[str, dict[Channel, int]] = defaultdict(dict)
         for agent_id, channel, count in await session.execute(
@@ -99,14 +97,18 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
         stays: dict[str, list[Stay]] = defaultdict(list)
         for row in rows:
             stays[row.queue_id or ""].append(_stay(row))
-    agents = [
-        LiveAgent(
-            config,
-            AgentStatus(presence.get(config.agent_id, AgentStatus.OFFLINE)),
-            loads.get(config.agent_id, {}),
+    agents = []
+    for config in configs:
+        seen = presence.get(config.agent_id)  # None: never signed in
+        agents.append(
+            LiveAgent(
+                config,
+                AgentStatus(seen.status) if seen else AgentStatus.OFFLINE,
+                loads.get(config.agent_id, {}),
+                reason=seen.reason if seen else None,
+                since=seen.since if seen else None,
+            )
         )
-        for config in configs
-    ]
     return Desk(queues, agents, dict(stays), now)
 
 

@@ -200,7 +200,7 @@ async def _apply(session: AsyncSession, rows: _Rows, envelope: Envelope) -> None
             agent = ReadAgent(tenant=envelope.tenant, agent_id=data.agent_id)
             session.add(agent)
             rows.agents[key] = agent
-        agent.status, agent.since = data.status, at
+        agent.status, agent.since, agent.reason = data.status, at, data.reason
         return
     if isinstance(data, ConversationOpened):
         conversation = ReadConversation(

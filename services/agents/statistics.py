@@ -56,6 +56,8 @@ class LiveAgent:
     config: AgentUpserted
     status: AgentStatus
     load: dict[Channel, int]
+    reason: str | None = None  # why away or offline, if the agent said
+    since: datetime | None = None  # in this status (and reason)
 
     @property
     def occupancy(self) -> float | None:

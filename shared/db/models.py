@@ -233,6 +233,7 @@ class ReadAgent(Base):
     agent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
     since: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)  # why away or offline, if said
 
 
 class ReadMessage(Base):

@@ -260,6 +260,16 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
     expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT)
     expect(chen.get_by_role("button", name="Send")).to_be_hidden()
 
+    # Off to lunch: the supervisor sees why, and for how long.
+    chen.get_by_label("Reason").select_option("lunch")
+    expect(chen.get_by_label("Away")).to_be_checked()
+    wallboard = open_page(browser, desk.url)
+    sign_in(wallboard, "/wallboard/", desk.supervisor)
+    expect(wallboard.get_by_role("row", name=re.compile("Chen Wei"))).to_contain_text(
+        re.compile(r"Away \(lunch\) · "), timeout=15_000
+    )
+    wallboard.screenshot(path=SCREENSHOTS / "wallboard-away-reason.png")
+
 
 def test_the_pages_speak_spanish_to_a_spanish_browser(browser: Browser, desk: Desk) -> None:
     page = open_page(browser, desk.url, locale="es-ES")

@@ -275,3 +275,29 @@ async def test_after_a_close_the_agents_slot_waits_for_the_wrap_up(tmp_path: Pat
     assert (after, load_after) == ([], {})
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_agent_away_says_why_and_the_supervisor_sees_it(tmp_path: Path) -> None:
+    runtime = await demo_runtime(tmp_path)
+    ana = await agent_key(runtime, "ana")
+    boss_key = new_key()
+    await store_key(runtime.sessions, key=boss_key, tenant="demo", role=Role.SUPERVISOR)
+    boss = {"authorization": f"Bearer {boss_key}"}
+
+    async with served(runtime) as client:
+        lunch = {"status": "away", "reason": "lunch"}
+        went = await client.put("/v1/agents/me/status", json=lunch, headers=ana)
+        for _ in range(100):
+            seen = (await client.get("/v1/agents/ana", headers=boss)).json()
+            if seen["status_reason"] == "lunch":
+                break
+            await asyncio.sleep(0.1)
+        odd = await client.put(
+            "/v1/agents/me/status", json={"status": "available", "reason": "lunch"}, headers=ana
+        )
+
+    assert went.status_code == 200
+    assert (seen["status"], seen["status_reason"]) == ("away", "lunch")
+    assert datetime.fromisoformat(seen["status_since"]) > datetime.now(UTC) - timedelta(minutes=1)
+    assert odd.status_code == 422
+    assert odd.headers["content-type"] == "application/problem+json"

@@ -81,6 +81,10 @@ async def _save(
 
 class AgentView(AgentUpserted):
     status: AgentStatus = Field(description="Presence as the router sees it.")
+    status_reason: str | None = Field(
+        None, description="Why away or offline (lunch, a meeting, missed offers), if known."
+    )
+    status_since: str | None = Field(None, description="Since when in this status and reason.")
     load: dict[Channel, int] = Field(description="Conversations held now, per channel.")
     occupancy: float | None = Field(description="Share of the agent's capacity in use now.")
 
@@ -93,6 +97,8 @@ def _agent_view(agent: LiveAgent) -> AgentView:
     return AgentView(
         **agent.config.model_dump(),
         status=agent.status,
+        status_reason=agent.reason,
+        status_since=agent.since.isoformat() if agent.since else None,
         load=agent.load,
         occupancy=agent.occupancy,
     )

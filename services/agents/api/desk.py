@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import and_, func, select
 
 from services.agents import readmodel
@@ -23,6 +23,7 @@ from shared.events import (
     utcnow,
 )
 from shared.runtime import Runtime, RuntimeDep
+from shared.types import Text
 
 router = APIRouter(prefix="/v1", tags=["agent desktop"])
 
@@ -33,6 +34,15 @@ PREVIEW_CHARS = 200
 
 class StatusRequest(BaseModel):
     status: AgentStatus
+    reason: Text | None = Field(
+        None, min_length=1, max_length=100, description="Why away or offline: lunch, a meeting."
+    )
+
+    @model_validator(mode="after")
+    def _reason_for_leaving(self) -> Self:
+        if self.reason is not None and self.status is AgentStatus.AVAILABLE:
+            raise ValueError("a reason goes with away or offline, not available")
+        return self
 
 
 class OfferView(BaseModel):
@@ -59,7 +69,9 @@ async def set_status(
         runtime,
         principal,
         principal.agent_id,
-        AgentStatusChanged(agent_id=principal.agent_id, status=request.status),
+        AgentStatusChanged(
+            agent_id=principal.agent_id, status=request.status, reason=request.reason
+        ),
     )
     return request
 

@@ -14,8 +14,16 @@
     me = who;
     el("desk").hidden = false;
     el("status").hidden = false;
+    // Away says why when a reason is picked (the wallboard shows it); picking a reason
+    // sets the agent away, or tells the router the new one.
     el("status").addEventListener("change", function (event) {
-      api("PUT", "/v1/agents/me/status", { status: event.target.value });
+      if (event.target.id === "away-reason" && event.target.value) {
+        el("status").querySelector('input[value="away"]').checked = true;
+      }
+      var status = el("status").querySelector("input:checked").value, reason = el("away-reason").value;
+      var body = { status: status };
+      if (status === "away" && reason) body.reason = reason;
+      api("PUT", "/v1/agents/me/status", body);
     });
     loadTargets();
     pollOffers();

@@ -60,7 +60,12 @@
     page.items.forEach(function (a) {
       var row = body.insertRow();
       var load = Object.keys(a.load).map(function (c) { return c + " " + a.load[c]; }).join(", ") || "0";
-      [a.name, t("status." + a.status), load, omni.percent(a.occupancy)].forEach(function (text) {
+      var status = t("status." + a.status);
+      if (a.status_reason) status += " (" + t("reason." + a.status_reason) + ")";
+      if (a.status === "away" && a.status_since) {
+        status += " · " + omni.duration((Date.now() - new Date(a.status_since)) / 1000);
+      }
+      [a.name, status, load, omni.percent(a.occupancy)].forEach(function (text) {
         row.insertCell().textContent = text;
       });
     });

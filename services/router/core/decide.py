@@ -89,13 +89,13 @@ class Router:
                 self._message(state, message, event.id, now, out)
             case ev.CustomerLeft() as left:
                 self._customer_left(state, left, now, out)
-            case ev.AgentStatusChanged(agent_id=agent_id, status=status):
+            case ev.AgentStatusChanged(agent_id=agent_id, status=status, reason=reason):
                 # Topics are not ordered among each other: a status may come before the
                 # agent's configuration, which then fills in skills and capacity.
                 agent = state.agents.get(agent_id) or state.agents.setdefault(
                     agent_id, Agent(agent_id, agent_id, {}, frozenset(), {})
                 )
-                _set_status(state, agent, status, now, out)
+                _set_status(state, agent, status, now, out, reason=reason)
             case ev.OfferAccepted(offer_id=offer_id, agent_id=agent_id):
                 self._accept(state, offer_id, agent_id, now, out)
             case ev.OfferDeclined(offer_id=offer_id, agent_id=agent_id, reason=reason):
@@ -927,6 +927,8 @@ def _set_status(
     reason: str | None = None,
 ) -> None:
     if status is agent.status:
+        if reason is not None:  # away for another reason (a break, then a meeting)
+            _routing(out, agent.agent_id, _presence(agent, reason))
         return
     agent.status = status
     if status is ev.AgentStatus.AVAILABLE:
@@ -943,11 +945,11 @@ def _set_status(
     # Every change is published, the agent's own too: the read model's presence (and
     # so the desk's staffing figures) is the router's, which may differ from what an
     # agent asked for (set away after missed offers, deactivated).
-    _routing(
-        out,
-        agent.agent_id,
-        ev.AgentStatusChanged(agent_id=agent.agent_id, status=status, reason=reason),
-    )
+    _routing(out, agent.agent_id, _presence(agent, reason))
+
+
+def _presence(agent: Agent, reason: str | None) -> ev.AgentStatusChanged:
+    return ev.AgentStatusChanged(agent_id=agent.agent_id, status=agent.status, reason=reason)
 
 
 def _take_load(state: TenantState, agent: Agent, channel: ev.Channel) -> None:

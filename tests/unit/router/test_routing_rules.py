@@ -390,6 +390,17 @@ def test_every_change_of_an_agent_status_is_published_for_the_desk() -> None:
     assert not again
 
 
+def test_an_agent_away_says_why_and_a_new_reason_is_published_too() -> None:
+    desk = desk_with("ana")
+    away = ev.AgentStatusChanged(agent_id="ana", status=ev.AgentStatus.AWAY, reason="lunch")
+    went = only(desk.send(away), ev.AgentStatusChanged)
+    meeting = only(desk.send(away.model_copy(update={"reason": "meeting"})), ev.AgentStatusChanged)
+
+    assert (went.status, went.reason) == (ev.AgentStatus.AWAY, "lunch")
+    assert (meeting.status, meeting.reason) == (ev.AgentStatus.AWAY, "meeting")
+    assert desk.state.agents["ana"].status is ev.AgentStatus.AWAY
+
+
 def ana_holds_her_one_chat(**queue_settings: object) -> tuple[Desk, ev.OfferCreated]:
     """Ana takes one chat at a time and holds one (the offer she accepted)."""
     desk = desk_with(**queue_settings)
