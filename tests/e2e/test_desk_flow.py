@@ -32,8 +32,13 @@ async def demo_runtime(tmp_path: Path) -> Runtime:
 
 
 async def agent_key(runtime: Runtime, agent_id: str) -> dict[str, str]:
+    return await key_of(runtime, Role.AGENT, agent_id)
+
+
+async def key_of(runtime: Runtime, role: Role, agent_id: str | None = None) -> dict[str, str]:
+    """The headers of a new key of `role` in the demo tenant."""
     key = new_key()
-    await store_key(runtime.sessions, key=key, tenant="demo", role=Role.AGENT, agent_id=agent_id)
+    await store_key(runtime.sessions, key=key, tenant="demo", role=role, agent_id=agent_id)
     return {"authorization": f"Bearer {key}"}
 
 
@@ -63,8 +68,7 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
     runtime = await demo_runtime(tmp_path)
     desk = await agent_key(runtime, "ana")
     ben = await agent_key(runtime, "ben")
-    boss = new_key()
-    await store_key(runtime.sessions, key=boss, tenant="demo", role=Role.SUPERVISOR)
+    boss = await key_of(runtime, Role.SUPERVISOR)
 
     async with served(runtime) as client:
         assert (
@@ -100,13 +104,11 @@ async def test_chat_to_desk_and_back(tmp_path: Path) -> None:
             if len(transcript) == 2:
                 break
         peeking = await client.get(f"/v1/conversations/{conversation['id']}", headers=ben)
-        supervising = await client.get(
-            f"/v1/conversations/{conversation['id']}", headers={"authorization": f"Bearer {boss}"}
-        )
+        supervising = await client.get(f"/v1/conversations/{conversation['id']}", headers=boss)
         waiting_or_assigned = await client.get(
             "/v1/conversations",
             params={"state": "assigned", "channel": "chat"},
-            headers={"authorization": f"Bearer {boss}"},
+            headers=boss,
         )
         bens_list = await client.get("/v1/conversations", headers=ben)
         closed = await client.post(
@@ -229,9 +231,7 @@ async def test_a_transfer_note_reaches_the_agent_who_takes_it_next(tmp_path: Pat
 async def test_after_a_close_the_agents_slot_waits_for_the_wrap_up(tmp_path: Path) -> None:
     runtime = await demo_runtime(tmp_path)
     ana = await agent_key(runtime, "ana")
-    admin_key = new_key()
-    await store_key(runtime.sessions, key=admin_key, tenant="demo", role=Role.ADMIN)
-    admin = {"authorization": f"Bearer {admin_key}"}
+    admin = await key_of(runtime, Role.ADMIN)
 
     async def ana_now() -> tuple[list[dict[str, Any]], dict[str, int]]:
         mine = await client.get("/v1/agents/me/conversations", headers=ana)
@@ -280,9 +280,7 @@ async def test_after_a_close_the_agents_slot_waits_for_the_wrap_up(tmp_path: Pat
 async def test_an_agent_away_says_why_and_the_supervisor_sees_it(tmp_path: Path) -> None:
     runtime = await demo_runtime(tmp_path)
     ana = await agent_key(runtime, "ana")
-    boss_key = new_key()
-    await store_key(runtime.sessions, key=boss_key, tenant="demo", role=Role.SUPERVISOR)
-    boss = {"authorization": f"Bearer {boss_key}"}
+    boss = await key_of(runtime, Role.SUPERVISOR)
 
     async with served(runtime) as client:
         lunch = {"status": "away", "reason": "lunch"}
