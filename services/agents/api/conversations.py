@@ -1,8 +1,9 @@
 """Conversations at the desk: lists, the transcript (long poll), replies, transfer, close
 and the after-contact work that may follow the close.
 
-Agents see and act on their own conversations only; supervisors and admins see all
-of the tenant's and may transfer any of them.
+Agents act on their own conversations only, and see those and the earlier ones of the
+customers they are serving; supervisors and admins see all of the tenant's and may
+transfer any of them.
 """
 
 from __future__ import annotations
