@@ -176,9 +176,8 @@
 
   function wrapUpCountdown() {
     el("wrapup-list").querySelectorAll("[data-until]").forEach(function (span) {
-      var left = Math.max(0, Math.round((new Date(span.dataset.until) - Date.now()) / 1000));
-      var seconds = left % 60;
-      span.textContent = t("wrapup.left", { time: Math.floor(left / 60) + ":" + (seconds < 10 ? "0" : "") + seconds });
+      var left = Math.max(0, (new Date(span.dataset.until) - Date.now()) / 1000);
+      span.textContent = t("wrapup.left", { time: omni.duration(left) });
     });
   }
 
