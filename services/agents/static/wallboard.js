@@ -61,7 +61,7 @@
       var row = body.insertRow();
       var load = Object.keys(a.load).map(function (c) { return c + " " + a.load[c]; }).join(", ") || "0";
       var status = t("status." + a.status);
-      if (a.status_reason) status += " (" + t("reason." + a.status_reason) + ")";
+      if (a.status_reason) status += " (" + reasonText(a.status_reason) + ")";
       if (a.status === "away" && a.status_since) {
         status += " · " + omni.duration((Date.now() - new Date(a.status_since)) / 1000);
       }
@@ -69,6 +69,13 @@
         row.insertCell().textContent = text;
       });
     });
+  }
+
+  // The desk's reasons in the page's language; any other (the router's "missed 3 offers
+  // in a row", an API client's own) as it was given.
+  function reasonText(reason) {
+    var key = "reason." + reason, word = t(key);
+    return word === key ? reason : word;
   }
 
   function tile(q) {
