@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agents import configuration
@@ -115,13 +115,7 @@ async def desk(sessions: async_sessionmaker[AsyncSession], tenant: str, now: dat
 def holds_a_slot() -> ColumnElement[bool]:
     """Conversations that take one of their agent's slots: assigned, or closed with the
     after-contact work still under way."""
-    return or_(
-        ReadConversation.state == "assigned",
-        and_(
-            ReadConversation.wrap_up_until.is_not(None),
-            ReadConversation.wrap_up_ended_at.is_(None),
-        ),
-    )
+    return or_(ReadConversation.state == "assigned", ReadConversation.wrapping_up)
 
 
 _RECENT: dict[tuple[int, str], tuple[float, Desk]] = {}

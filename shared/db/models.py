@@ -5,15 +5,18 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Float,
     Index,
     Integer,
     LargeBinary,
     String,
     Text,
+    and_,
     false,
     func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db.utc import UtcDateTime
@@ -204,9 +207,14 @@ class ReadConversation(Base):
     wrap_up_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     wrap_up_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    @property
+    @hybrid_property
     def wrapping_up(self) -> bool:
         return self.wrap_up_until is not None and self.wrap_up_ended_at is None
+
+    @wrapping_up.inplace.expression
+    @classmethod
+    def _wrapping_up_in_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.wrap_up_until.is_not(None), cls.wrap_up_ended_at.is_(None))
 
 
 class ReadSurvey(Base):
