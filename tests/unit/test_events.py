@@ -153,3 +153,23 @@ def test_text_from_outside_arrives_without_nul_characters() -> None:
     assert b"\\u0000" in wire  # what a client may send
     reply = ev.decode(wire, topic=ev.AGENT_EVENTS).data
     assert isinstance(reply, ev.ReplySent) and reply.text == "one"
+
+
+def test_half_an_emoji_from_a_provider_becomes_a_replacement_character() -> None:
+    # What Python's json makes of {"text": "ok \\ud83d"}: a str no UTF-8 encoder takes.
+    message = ev.MessageReceived(
+        channel=ev.Channel.TELEGRAM,
+        provider="telegram",
+        provider_message_id="1",
+        thread_key="t\udc00",
+        customer=ev.Customer(id="c1", name="Luc\ud83día"),
+        text="ok \ud83d",
+    )
+    wire = ev.encode(ev.Envelope.wrap(message, tenant="acme", key="t"))
+    received = ev.decode(wire, topic=ev.INBOUND).data
+    assert isinstance(received, ev.MessageReceived)
+    assert (received.text, received.thread_key, received.customer.name) == (
+        "ok \ufffd",
+        "t\ufffd",
+        "Luc\ufffdía",
+    )

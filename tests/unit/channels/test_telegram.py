@@ -61,6 +61,24 @@ async def test_a_message_becomes_an_event_threaded_by_chat(channels: Channels) -
     )
 
 
+async def test_half_an_emoji_arrives_as_a_replacement_character(channels: Channels) -> None:
+    # A sender that cut its text by UTF-16 units leaves the first half of a pair, which
+    # JSON carries as an escape ("\\ud83d") and no UTF-8 encoder takes: the webhook
+    # answered 503 to every retry until Telegram gave the message up.
+    body = json.dumps(update(text="gracias \ud83d")).encode()
+    assert b"\\ud83d" in body
+
+    response = await channels.client.post(
+        "/webhooks/telegram/support",
+        content=body,
+        headers={"x-telegram-bot-api-secret-token": TELEGRAM_SECRET},
+    )
+
+    assert response.json() == {"accepted": 1}
+    [message] = await channels.messages()
+    assert message.text == "gracias \ufffd"
+
+
 async def test_an_edit_is_routed_as_a_new_message_with_the_new_text(channels: Channels) -> None:
     edited = update(text="fixed text", edit_date=1441645600)
     edited["edited_message"] = edited.pop("message")
