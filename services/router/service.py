@@ -3,7 +3,9 @@
 Each batch of input records is applied in one database transaction that stores
 the changed tenant states, the input offsets applied and the events decided
 (outbox). Records at offsets already applied are skipped, so a batch that is
-fetched again after a crash changes nothing twice. A ticker feeds the core the
+fetched again after a crash changes nothing twice. A record the core fails on, or
+whose decision the database refuses, is parked in cc.dead-letter.v1 with the reason
+and the rest applied: one record never stops the desk. A ticker feeds the core the
 passing time (offer deadlines, bullseye rings, business hours).
 """
 
@@ -27,6 +29,7 @@ from services.router.core.state import TenantState
 from shared.bus.base import Record
 from shared.bus.consumer import dead_letter
 from shared.compiled import is_compiled
+from shared.db.errors import caused_by_data
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AGENT_EVENTS,
@@ -109,25 +112,44 @@ class RouterService:
 
     async def apply(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
-        inputs: dict[str, list[Input]] = {}
+        decoded: list[Envelope | None] = []  # None: not an event, parked
         for record in records:
             try:
-                envelope = decode(record.value, topic=record.topic)
+                decoded.append(decode(record.value, topic=record.topic))
             except InvalidRecord as error:
                 await dead_letter(self.runtime.bus, record, f"invalid event: {error}")
-                continue
-            inputs.setdefault(envelope.tenant, []).append((record, envelope))
+                decoded.append(None)
+        await self._apply(records, decoded)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _apply(self, records: Sequence[Record], decoded: list[Envelope | None]) -> None:
+        """Apply the records' events in one transaction; park (in cc.dead-letter.v1, with
+        the reason) each record that cannot be applied, and apply the others."""
         while True:
             try:
-                await self._transaction(records, inputs)
-                break
+                await self._transaction(records, _by_tenant(records, decoded))
+                return
             except DecisionFailed as failure:
                 # A bug in the core on one record must not stop the desk: park that record
-                # with the reason and apply the rest of the batch again (its states were
-                # reloaded), as often as the batch holds such records.
+                # and apply the rest of the batch again (its states were reloaded), as
+                # often as the batch holds such records.
                 await dead_letter(self.runtime.bus, failure.record, f"router failed: {failure}")
-                inputs[failure.tenant].remove((failure.record, failure.envelope))
-        BATCH_SECONDS.observe(time.perf_counter() - started)
+                decoded[records.index(failure.record)] = None
+            except Exception as error:
+                if not (records and caused_by_data(error)):
+                    raise  # the database is away, or a tick failed: retried by a restart
+                if len(records) == 1:
+                    reason = f"router could not store it: {type(error).__name__}: {error}"
+                    await dead_letter(self.runtime.bus, records[0], reason)
+                    # Its offset is stored as applied: fetched again, it is skipped.
+                    await self._transaction(records, {})
+                    return
+                # Retried as it is, the batch would fail forever and stop the desk: find
+                # the record in halves, applied in order, each split again if it fails.
+                half = len(records) // 2
+                await self._apply(records[:half], decoded[:half])
+                await self._apply(records[half:], decoded[half:])
+                return
 
     async def _transaction(self, records: Sequence[Record], inputs: dict[str, list[Input]]) -> None:
         async with self.lock, self.runtime.unit_of_work() as uow:
@@ -199,6 +221,14 @@ class RouterService:
             await self.tick()
 
         return [consume_inputs, let_time_pass, relay_outbox]
+
+
+def _by_tenant(records: Sequence[Record], decoded: list[Envelope | None]) -> dict[str, list[Input]]:
+    inputs: dict[str, list[Input]] = {}
+    for record, envelope in zip(records, decoded, strict=True):
+        if envelope is not None:
+            inputs.setdefault(envelope.tenant, []).append((record, envelope))
+    return inputs
 
 
 def _partition(record: Record) -> store.Partition:

@@ -25,7 +25,7 @@ from shared.db.models import ReadConversation
 from shared.db.outbox import relay
 from shared.runtime import Runtime, bootstrap
 from tests.conftest import unique
-from tests.integration.test_bus_contract import take
+from tests.integration.test_bus_contract import nothing_more, take
 from tests.samples import chat_message
 
 
@@ -289,4 +289,51 @@ async def test_records_the_core_fails_on_are_parked_and_the_rest_of_the_batch_ro
     reasons = [p.reason for p in parked if isinstance(p, ev.DeadLettered)]
     assert [o.thread_key for o in opened] == ["session-3"]
     assert reasons == ["router failed: RuntimeError: a bug in the core"] * 2
+    await runtime.close_database()
+
+
+class UnstorableRouter:
+    """A core that keeps, on some messages, what the database refuses: a customer id with
+    half an emoji, which no UTF-8 encoder takes."""
+
+    def __init__(self) -> None:
+        self.router = Router()
+
+    def decide(self, state: TenantState, event: ev.Envelope | Tick, now: datetime) -> list[Out]:
+        if isinstance(event, ev.Envelope) and "poison" in getattr(event.data, "text", ""):
+            state.contacts["visitor-\ud83d"] = [now]
+            state.customers_changed.add("visitor-\ud83d")
+        return self.router.decide(state, event, now)
+
+
+async def test_a_record_whose_decision_the_database_refuses_is_parked_and_the_rest_routed(
+    stack: Stack,
+) -> None:
+    runtime = stack.runtime()
+    router = RouterService(runtime)
+    router.router = UnstorableRouter()
+    await publish(
+        stack.bus,
+        [
+            *setup_events(),
+            (ev.INBOUND, chat_message(1)),
+            (ev.INBOUND, chat_message(2, text="poison")),
+            (ev.INBOUND, chat_message(3)),
+        ],
+    )
+    records = await fetch_inputs(stack.bus, 7)
+
+    # Retried whole, the batch failed forever and every conversation of the desk waited.
+    await router.apply(records)
+    await router.apply(records)  # fetched again after a crash: nothing applied twice
+
+    routed = await routing_events(runtime, 10)
+    async with runtime.bus.subscribe([ev.DEAD_LETTER], "test-dead") as subscription:
+        [parked] = [ev.decode(r.value).data for r in await take(subscription, 1)]
+        await nothing_more(subscription)
+    opened = [e.data.thread_key for e in routed if isinstance(e.data, ev.ConversationOpened)]
+    assert opened == ["session-1", "session-3"]
+    assert isinstance(parked, ev.DeadLettered)
+    assert parked.reason.startswith("router could not store it: ")
+    assert "session-2" in parked.payload
     await runtime.close_database()
