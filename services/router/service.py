@@ -29,7 +29,6 @@ from services.router.core.state import TenantState
 from shared.bus.base import Record
 from shared.bus.consumer import dead_letter
 from shared.compiled import is_compiled
-from shared.db.errors import caused_by_data
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import (
     AGENT_EVENTS,
@@ -41,6 +40,7 @@ from shared.events import (
     encode,
     utcnow,
 )
+from shared.failures import caused_by_data
 from shared.runtime import Runtime, Worker, relay_outbox, service_app
 from shared.stopping import sleep_unless
 

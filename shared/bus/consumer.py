@@ -3,7 +3,9 @@
 A record that is not a valid event for its topic, or that its handler keeps
 failing on, is published to the dead-letter topic with the reason and then
 committed like any other: one bad record never stops a consumer, and nothing
-accepted is lost (the dead-letter record holds it whole).
+accepted is lost (the dead-letter record holds it whole). A handler that fails
+because the database or the bus is away is no reason to park a record: it is
+tried again until the dependency is back (shared/failures.py tells the two apart).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import structlog
 
 from shared.bus.base import Bus, Record
 from shared.events import DEAD_LETTER, DeadLettered, Envelope, InvalidRecord, decode
+from shared.failures import dependency_away
 from shared.observability import DEAD_LETTERS, EVENTS_CONSUMED
+from shared.stopping import sleep_unless
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +36,8 @@ class Unprocessable(Exception):
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Dead letters of records whose key is not a tenant id are filed under this tenant.
 UNKNOWN_TENANT = "unknown"
+# The longest wait between two tries of a record while a dependency is away.
+MAX_WAIT_S = 5.0
 
 
 async def consume(
@@ -56,14 +62,23 @@ async def consume(
     async with bus.subscribe(topics, group) as subscription:
         while not stop.is_set():
             records = await subscription.fetch(timeout_s=0.5)
+            done = records
             if not (batch_handler and await _handle_batch(records, batch_handler)):
+                done = []
                 for record in records:
-                    await _handle(
-                        bus, record, handler, attempts=attempts, retry_delay_s=retry_delay_s
-                    )
-            for record in records:
+                    if not await _handle(
+                        bus,
+                        record,
+                        handler,
+                        stop=stop,
+                        attempts=attempts,
+                        retry_delay_s=retry_delay_s,
+                    ):
+                        break  # stopped while a dependency was away: the rest comes again
+                    done.append(record)
+            for record in done:
                 EVENTS_CONSUMED.labels(group, record.topic).inc()
-            await subscription.commit(records)
+            await subscription.commit(done)
 
 
 async def _handle_batch(records: Sequence[Record], batch_handler: BatchHandler) -> bool:
@@ -83,36 +98,54 @@ async def _handle_batch(records: Sequence[Record], batch_handler: BatchHandler) 
 
 
 async def _handle(
-    bus: Bus, record: Record, handler: Handler, *, attempts: int, retry_delay_s: float
-) -> None:
+    bus: Bus,
+    record: Record,
+    handler: Handler,
+    *,
+    stop: asyncio.Event,
+    attempts: int,
+    retry_delay_s: float,
+) -> bool:
+    """Handle or park the record; False if `stop` came while a dependency was away."""
     try:
         envelope = decode(record.value, topic=record.topic)
     except InvalidRecord as error:
         await dead_letter(bus, record, f"invalid event: {error}")
-        return
-    for attempt in range(1, attempts + 1):
+        return True
+    failures = waits = 0
+    while True:
         try:
             await handler(envelope)
-            return
+            return True
         except Unprocessable as error:
             await dead_letter(bus, record, str(error))
-            return
+            return True
         except Exception as error:
+            context = {"topic": record.topic, "offset": record.offset, "error": repr(error)}
+            if dependency_away(error):
+                # Not the record's fault: parked, it would be missing from the desk for
+                # good. It waits, and everything behind it, as long as the outage lasts.
+                waits += 1
+                delay = min(retry_delay_s * 2 ** min(waits, 10), MAX_WAIT_S)
+                log.warning("bus.dependency_away", **context, retry_in_s=delay)
+                await sleep_unless(stop, delay)
+                if stop.is_set():
+                    return False
+                continue
+            failures += 1
             log.warning(
                 "bus.handler_failed",
-                topic=record.topic,
-                offset=record.offset,
+                **context,
                 event_id=envelope.id,
                 event_type=envelope.type,
-                attempt=attempt,
-                error=repr(error),
+                attempt=failures,
             )
-            if attempt == attempts:
+            if failures == attempts:
                 await dead_letter(
                     bus, record, f"handler failed {attempts} times: {type(error).__name__}: {error}"
                 )
-                return
-            await asyncio.sleep(retry_delay_s * 2 ** (attempt - 1))
+                return True
+            await asyncio.sleep(retry_delay_s * 2 ** (failures - 1))
 
 
 async def dead_letter(bus: Bus, record: Record, reason: str) -> None:

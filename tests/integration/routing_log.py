@@ -32,13 +32,14 @@ async def wait_until_applied(engine: object, *, records: int, timeout_s: float =
     raise AssertionError(f"router applied {applied} of {records} records, {pending} unrelayed")
 
 
-async def read_routing(bus: KafkaBus) -> list[ev.Envelope]:
+async def read_routing(bus: KafkaBus, topic: str = ev.ROUTING) -> list[ev.Envelope]:
+    """Every event on the topic (cc.routing.v1 unless told), until it is quiet for 5 s."""
     events: list[ev.Envelope] = []
-    async with bus.subscribe([ev.ROUTING], "crash-inspector") as subscription:
+    async with bus.subscribe([topic], f"crash-inspector-{topic}") as subscription:
         idle_since = time.monotonic()
         while time.monotonic() - idle_since < 5:
             records = await subscription.fetch(max_records=2000, timeout_s=1)
             if records:
                 idle_since = time.monotonic()
-            events += [ev.decode(record.value, topic=ev.ROUTING) for record in records]
+            events += [ev.decode(record.value, topic=topic) for record in records]
     return events
