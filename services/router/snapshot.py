@@ -67,6 +67,7 @@ class TenantPart(BaseModel):
 class CustomerPart(BaseModel):
     last_agent: tuple[str, datetime] | None = None
     contacts: list[datetime] = []
+    closed_messages: list[str] = []
 
 
 _TENANT = TypeAdapter(TenantPart)
@@ -117,9 +118,12 @@ def dump_customer(state: TenantState, customer_id: str) -> bytes | None:
     """None: nothing to remember of this customer."""
     last_agent = state.last_agent.get(customer_id)
     contacts = state.contacts.get(customer_id, [])
-    if last_agent is None and not contacts:
+    closed = sorted(state.closed_messages.get(customer_id, ()))
+    if last_agent is None and not contacts and not closed:
         return None
-    return _CUSTOMER.dump_json(CustomerPart(last_agent=last_agent, contacts=contacts))
+    return _CUSTOMER.dump_json(
+        CustomerPart(last_agent=last_agent, contacts=contacts, closed_messages=closed)
+    )
 
 
 def load(
@@ -138,6 +142,7 @@ def load(
         conversations=[_CONVERSATION.validate_json(raw) for raw in conversations],
         last_agent={c: p.last_agent for c, p in people.items() if p.last_agent is not None},
         contacts={c: p.contacts for c, p in people.items() if p.contacts},
+        closed_messages={c: set(p.closed_messages) for c, p in people.items() if p.closed_messages},
         surveys=whole.surveys,
         opened=whole.opened,
     )

@@ -148,7 +148,7 @@ class Router:
         out: list[Out],
     ) -> None:
         conversation = _thread_of(state, message)
-        if conversation and message.provider_message_id in conversation.provider_message_ids:
+        if _routed_before(state, conversation, message):
             return  # a provider's retry of a message already routed
         if conversation is None and _answers_survey(state, message, now, out):
             return
@@ -835,8 +835,22 @@ def _expire_surveys(state: TenantState, now: datetime) -> None:
         del state.surveys[key]
 
 
+def _routed_before(
+    state: TenantState, conversation: Conversation | None, message: ev.MessageReceived
+) -> bool:
+    """Whether the message is one of its open conversation's, or of the customer's
+    conversation that closed last (it would open a new conversation for a message the
+    desk has answered)."""
+    message_id = message.provider_message_id
+    return (
+        conversation is not None and message_id in conversation.provider_message_ids
+    ) or message_id in state.closed_messages.get(message.customer.id, ())
+
+
 def _forget(state: TenantState, conversation: Conversation, stage: Stage) -> None:
     """An ended conversation leaves the routing state; its events keep its history."""
+    state.closed_messages[conversation.customer.id] = set(conversation.provider_message_ids)
+    state.customers_changed.add(conversation.customer.id)
     conversation.stage = stage
     state.conversations.pop(conversation.conversation_id, None)
     state.threads.pop((conversation.channel, conversation.thread_key), None)

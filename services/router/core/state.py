@@ -197,6 +197,10 @@ class TenantState:
     last_agent: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     # Customer id -> when each of the customer's recent conversations opened.
     contacts: dict[str, list[datetime]] = field(default_factory=dict)
+    # Customer id -> provider ids of the messages of their last closed conversation: one
+    # of them delivered again after the close (a provider's retry of a webhook whose
+    # answer was lost) is not a new conversation.
+    closed_messages: dict[str, set[str]] = field(default_factory=dict)
     # (channel, thread key) -> the survey sent after its last conversation closed, oldest
     # first (the order they were sent in), so expiry looks only at the front.
     surveys: dict[tuple[Channel, str], Survey] = field(default_factory=dict)
@@ -215,7 +219,8 @@ class TenantState:
     newly_waiting: list[str] = field(default_factory=list)
     newly_free: dict[str, None] = field(default_factory=dict)
     rescan: bool = False
-    # Customers whose last agent or contacts changed since the service last stored them.
+    # Customers whose last agent, contacts or closed messages changed since the service
+    # last stored them.
     customers_changed: set[str] = field(default_factory=set)
     opened: int = 0  # conversations opened so far: the next one's ordinal
 
@@ -251,6 +256,7 @@ class TenantState:
         conversations: list[Conversation],
         last_agent: dict[str, tuple[str, datetime]],
         contacts: dict[str, list[datetime]],
+        closed_messages: dict[str, set[str]] | None = None,
         surveys: Sequence[Survey] = (),
         opened: int = 0,
     ) -> TenantState:
@@ -262,6 +268,7 @@ class TenantState:
             rules=rules,
             last_agent=last_agent,
             contacts=contacts,
+            closed_messages=closed_messages or {},
             surveys={(s.conversation.channel, s.conversation.thread_key): s for s in surveys},
             opened=opened,
         )

@@ -45,6 +45,7 @@ def test_a_restored_state_equals_the_stored_one() -> None:
     assert restored.email_ids == desk.state.email_ids
     assert restored.last_agent == desk.state.last_agent
     assert restored.contacts == desk.state.contacts
+    assert restored.closed_messages == desk.state.closed_messages != {}
     for queue_id, queue in desk.state.queues.items():
         assert restored.queues[queue_id].waiting() == queue.waiting()
         assert restored.queues[queue_id].config == queue.config
