@@ -7,13 +7,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.failures import dependency_away
+
+log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# What a client is told to wait before it retries a request that met a dependency away.
+RETRY_AFTER_S = 2
 
 Check = Callable[[], Awaitable[None]]
 
@@ -43,6 +51,39 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(DependencyAway)
+
+
+class DependencyAway:
+    """A request that fails because the database or the bus is away gets 503 with
+    Retry-After, as a problem: the client may retry, and it is not told of a bug (a
+    plain 500, which is what it got)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def answering(message: Message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answering)
+        except Exception as error:
+            if answered or not dependency_away(error):
+                raise
+            log.warning("http.dependency_away", path=scope["path"], error=repr(error))
+            response = problem(
+                503, "Service Unavailable", "the database or the event log is not reachable"
+            )
+            response.headers["retry-after"] = str(RETRY_AFTER_S)
+            await response(scope, receive, send)
 
 
 def _reason(status: int) -> str:

@@ -28,6 +28,7 @@ from shared.config import Settings
 from shared.db import create_engine, reading_engine, session_factory
 from shared.db.outbox import relay
 from shared.db.unit_of_work import UnitOfWork
+from shared.failures import dependency_away
 from shared.http import health_router, install_problem_handlers
 from shared.stopping import sleep_unless
 
@@ -193,8 +194,16 @@ async def _supervise(runtime: Runtime, worker: Worker) -> None:
         try:
             await worker(runtime)
             return
-        except Exception:
-            log.exception("worker.crashed", worker=worker.__name__, restart_in_s=delay)
+        except Exception as error:
+            if dependency_away(error):  # an outage, not a bug: no traceback per restart
+                log.warning(
+                    "worker.dependency_away",
+                    worker=worker.__name__,
+                    restart_in_s=delay,
+                    error=repr(error),
+                )
+            else:
+                log.exception("worker.crashed", worker=worker.__name__, restart_in_s=delay)
             await sleep_unless(runtime.stop, delay)
             delay = min(delay * 2, 30.0)
 

@@ -1,21 +1,28 @@
 """While PostgreSQL is away, consumers wait for it: nothing they consume is parked or
 lost. Before, the desk's read model tried each event three times in 0.6 s, then parked
 it in the dead letters: a restart of the database left conversations missing from the
-desk for good."""
+desk for good. And the API says 503 with Retry-After, not 500."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from services.agents.app import create_app
+from services.agents.auth import Role, new_key, store_key
 from services.agents.readmodel import project
 from shared import events as ev
+from shared.bus.local import LocalBus
 from shared.config import Settings
 from shared.db.migrate import upgrade_async
 from shared.db.models import ReadConversation
+from shared.http import PROBLEM_JSON
 from shared.runtime import Runtime, bootstrap
+from tests.asgi import serve
 from tests.conftest import BusFactory
 from tests.integration.test_bus_contract import nothing_more
 from tests.tcp_proxy import outage
@@ -76,3 +83,35 @@ async def test_the_desk_read_model_waits_for_the_database_and_loses_nothing(
             await nothing_more(subscription)
         await runtime.close_database()
         await direct.close_database()
+
+
+# The connections the cut aborted under the pool are closed when they are collected;
+# asyncpg warns of each, and pytest makes that warning an error.
+@pytest.mark.filterwarnings("ignore:unclosed connection:ResourceWarning")
+async def test_the_api_answers_503_with_retry_after_while_the_database_is_away(
+    tmp_path: Path, fresh_postgres_url: str
+) -> None:
+    await upgrade_async(fresh_postgres_url)
+    server = make_url(fresh_postgres_url)
+    async with outage(server.host or "127.0.0.1", server.port or 5432) as database:
+        through_proxy = server.set(host="127.0.0.1", port=database.listening_port)
+        runtime = bootstrap(
+            Settings(database_url=through_proxy.render_as_string(hide_password=False)),
+            bus=LocalBus(tmp_path / "bus.sqlite3"),  # the app starts it
+        )
+        key = new_key()
+        await store_key(runtime.sessions, key=key, tenant="acme", role=Role.SUPERVISOR)
+        supervisor = {"authorization": f"Bearer {key}"}
+        async with serve(create_app(runtime)) as client:
+            await runtime.connected.wait()
+            before = await client.get("/v1/agents", headers=supervisor)
+            await database.cut()
+            away = await client.get("/v1/agents", headers=supervisor)
+            await database.restore()
+            back = await client.get("/v1/agents", headers=supervisor)
+
+    assert before.status_code == back.status_code == 200
+    assert away.status_code == 503, away.text
+    assert away.headers["content-type"] == PROBLEM_JSON
+    assert away.headers["retry-after"] == "2"
+    assert away.json()["detail"] == "the database or the event log is not reachable"
