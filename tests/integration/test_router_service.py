@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -257,15 +257,27 @@ async def test_awkward_provider_input_is_routed_and_kept(
 
 
 class PoisonedRouter:
-    """A core with a bug that shows on some messages."""
+    """A core that, on messages saying "poison", does `harm` to the state first."""
 
-    def __init__(self) -> None:
+    def __init__(self, harm: Callable[[TenantState, datetime], None]) -> None:
         self.router = Router()
+        self.harm = harm
 
     def decide(self, state: TenantState, event: ev.Envelope | Tick, now: datetime) -> list[Out]:
         if isinstance(event, ev.Envelope) and "poison" in getattr(event.data, "text", ""):
-            raise RuntimeError("a bug in the core")
+            self.harm(state, now)
         return self.router.decide(state, event, now)
+
+
+def a_bug(state: TenantState, now: datetime) -> None:
+    raise RuntimeError("a bug in the core")
+
+
+def unstorable(state: TenantState, now: datetime) -> None:
+    """Keep what the database refuses: a customer id with half an emoji, which no UTF-8
+    encoder takes."""
+    state.contacts["visitor-\ud83d"] = [now]
+    state.customers_changed.add("visitor-\ud83d")
 
 
 async def test_records_the_core_fails_on_are_parked_and_the_rest_of_the_batch_routed(
@@ -273,7 +285,7 @@ async def test_records_the_core_fails_on_are_parked_and_the_rest_of_the_batch_ro
 ) -> None:
     runtime = stack.runtime()
     router = RouterService(runtime)
-    router.router = PoisonedRouter()
+    router.router = PoisonedRouter(a_bug)
     poison = [chat_message(n, text="poison") for n in (1, 2)]
     await publish(
         stack.bus,
@@ -292,26 +304,12 @@ async def test_records_the_core_fails_on_are_parked_and_the_rest_of_the_batch_ro
     await runtime.close_database()
 
 
-class UnstorableRouter:
-    """A core that keeps, on some messages, what the database refuses: a customer id with
-    half an emoji, which no UTF-8 encoder takes."""
-
-    def __init__(self) -> None:
-        self.router = Router()
-
-    def decide(self, state: TenantState, event: ev.Envelope | Tick, now: datetime) -> list[Out]:
-        if isinstance(event, ev.Envelope) and "poison" in getattr(event.data, "text", ""):
-            state.contacts["visitor-\ud83d"] = [now]
-            state.customers_changed.add("visitor-\ud83d")
-        return self.router.decide(state, event, now)
-
-
 async def test_a_record_whose_decision_the_database_refuses_is_parked_and_the_rest_routed(
     stack: Stack,
 ) -> None:
     runtime = stack.runtime()
     router = RouterService(runtime)
-    router.router = UnstorableRouter()
+    router.router = PoisonedRouter(unstorable)
     await publish(
         stack.bus,
         [

@@ -69,40 +69,35 @@ def test_a_message_for_an_assigned_conversation_goes_to_its_agent_and_never_queu
     assert [type(o.data) for o in out] == [ev.MessageAppended]
 
 
+# A message a provider delivers twice (its retry of a webhook whose answer was lost).
+DELIVERED_TWICE = ev.MessageReceived(
+    channel=ev.Channel.CHAT,
+    provider="test",
+    provider_message_id="same",
+    thread_key="t1",
+    customer=ev.Customer(id="c1"),
+    text=COMPLEX,
+)
+
+
 def test_a_providers_retry_of_the_same_message_is_routed_once() -> None:
     desk = desk_with("ana")
-    message = ev.MessageReceived(
-        channel=ev.Channel.CHAT,
-        provider="test",
-        provider_message_id="same",
-        thread_key="t1",
-        customer=ev.Customer(id="c1"),
-        text=COMPLEX,
-    )
-    assert desk.send(message)
-    assert desk.send(message) == []
+    assert desk.send(DELIVERED_TWICE)
+    assert desk.send(DELIVERED_TWICE) == []
 
 
 def test_a_retry_that_comes_after_the_close_opens_no_second_conversation() -> None:
     # The channels publish a message before they record it; when the record fails (the
     # process killed, the database restarting) the provider's retry is published again.
     desk = desk_with("ana")
-    message = ev.MessageReceived(
-        channel=ev.Channel.CHAT,
-        provider="test",
-        provider_message_id="same",
-        thread_key="t1",
-        customer=ev.Customer(id="c1"),
-        text=COMPLEX,
-    )
-    offer = only(desk.send(message), ev.OfferCreated)
+    offer = only(desk.send(DELIVERED_TWICE), ev.OfferCreated)
     desk.accept(offer)
     desk.close(offer.conversation_id, "ana")
 
-    assert desk.send(message) == []
+    assert desk.send(DELIVERED_TWICE) == []
     later = desk.customer_writes("One more question", thread="t1", customer="c1")
     assert only(later, ev.ConversationOpened).thread_key == "t1"
-    assert desk.send(message) == []  # nor into the conversation open now
+    assert desk.send(DELIVERED_TWICE) == []  # nor into the conversation open now
 
 
 def test_an_email_reply_joins_its_conversation_by_references() -> None:
