@@ -4,8 +4,9 @@
   broker electing a leader): waiting helps. A consumer retries the record until it
   goes through, however long that takes, and gives up nothing.
 - A value the database refuses (too long, out of range, not encodable): writing it
-  again fails again. A consumer that retried it would wait forever and stop everything
-  behind it, so it parks the record with the reason at once.
+  again fails again. A consumer that waited for it would wait forever and stop
+  everything behind it: the router parks the record with the reason at once (the
+  other consumers after their few tries, as for a bug).
 
 Anything else is a bug, or something no one foresaw: tried a few times, then parked.
 """

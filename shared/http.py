@@ -56,8 +56,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 class DependencyAway:
     """A request that fails because the database or the bus is away gets 503 with
-    Retry-After, as a problem: the client may retry, and it is not told of a bug (a
-    plain 500, which is what it got)."""
+    Retry-After, as a problem: the client may retry. (It got a plain-text 500, which
+    says "a bug" and not "try again".)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
