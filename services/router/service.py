@@ -65,11 +65,9 @@ WAITING = Gauge("omniroute_router_waiting", "Conversations waiting in a queue.",
 
 
 class DecisionFailed(Exception):
-    def __init__(self, tenant: str, record: Record, envelope: Envelope, error: Exception) -> None:
+    def __init__(self, record: Record, error: Exception) -> None:
         super().__init__(f"{type(error).__name__}: {error}")
-        self.tenant = tenant
         self.record = record
-        self.envelope = envelope
 
 
 class Decider(Protocol):
@@ -170,9 +168,9 @@ class RouterService:
                         try:
                             out = self.router.decide(state, event, now)
                         except Exception as error:
-                            if record is None or not isinstance(event, Envelope):
-                                raise
-                            raise DecisionFailed(tenant, record, event, error) from error
+                            if record is None:
+                                raise  # time passing, not a record to park
+                            raise DecisionFailed(record, error) from error
                         if isinstance(event, Envelope):
                             decided_in.append(event)
                         decided_out += out

@@ -6,6 +6,8 @@ desk for good. And the API says 503 with Retry-After, not 500."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from shared.runtime import Runtime, bootstrap
 from tests.asgi import serve
 from tests.conftest import BusFactory
 from tests.integration.test_bus_contract import nothing_more
-from tests.tcp_proxy import outage
+from tests.tcp_proxy import Outage, outage
 
 
 def opened(n: int) -> ev.Envelope:
@@ -54,17 +56,22 @@ async def until_stored(runtime: Runtime, expected: list[str], timeout_s: float =
             await asyncio.sleep(0.1)
 
 
+@contextlib.asynccontextmanager
+async def behind_a_proxy(url: str) -> AsyncIterator[tuple[Outage, str]]:
+    """The database, migrated, and its URL through a proxy the test cuts off."""
+    await upgrade_async(url)
+    server = make_url(url)
+    async with outage(server.host or "127.0.0.1", server.port or 5432) as database:
+        proxied = server.set(host="127.0.0.1", port=database.listening_port)
+        yield database, proxied.render_as_string(hide_password=False)
+
+
 async def test_the_desk_read_model_waits_for_the_database_and_loses_nothing(
     make_bus: BusFactory, fresh_postgres_url: str
 ) -> None:
-    await upgrade_async(fresh_postgres_url)
-    server = make_url(fresh_postgres_url)
     bus = await make_bus()
-    async with outage(server.host or "127.0.0.1", server.port or 5432) as database:
-        through_proxy = server.set(host="127.0.0.1", port=database.listening_port)
-        runtime = bootstrap(
-            Settings(database_url=through_proxy.render_as_string(hide_password=False)), bus=bus
-        )
+    async with behind_a_proxy(fresh_postgres_url) as (database, through_proxy):
+        runtime = bootstrap(Settings(database_url=through_proxy), bus=bus)
         direct = bootstrap(Settings(database_url=fresh_postgres_url), bus=bus)
         worker = asyncio.create_task(project(runtime))
         await bus.publish(ev.ROUTING, "acme", opened(1))
@@ -91,12 +98,9 @@ async def test_the_desk_read_model_waits_for_the_database_and_loses_nothing(
 async def test_the_api_answers_503_with_retry_after_while_the_database_is_away(
     tmp_path: Path, fresh_postgres_url: str
 ) -> None:
-    await upgrade_async(fresh_postgres_url)
-    server = make_url(fresh_postgres_url)
-    async with outage(server.host or "127.0.0.1", server.port or 5432) as database:
-        through_proxy = server.set(host="127.0.0.1", port=database.listening_port)
+    async with behind_a_proxy(fresh_postgres_url) as (database, through_proxy):
         runtime = bootstrap(
-            Settings(database_url=through_proxy.render_as_string(hide_password=False)),
+            Settings(database_url=through_proxy),
             bus=LocalBus(tmp_path / "bus.sqlite3"),  # the app starts it
         )
         key = new_key()
