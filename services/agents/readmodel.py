@@ -141,6 +141,10 @@ class _Rows:
 
     conversations: dict[str, ReadConversation]
     offers: dict[str, ReadOffer]
+    # Messages stored already: a command the agents' relay published twice (killed
+    # between publishing and forgetting it) is decided twice by the router, and its
+    # second MessageAppended, under an event id of its own, names the same message.
+    messages: set[str]
     agents: dict[tuple[str, str], ReadAgent | None] = field(default_factory=dict)
     surveys: dict[tuple[str, str], ReadSurvey | None] = field(default_factory=dict)
 
@@ -155,6 +159,7 @@ async def apply(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
         cid for e in envelopes if (cid := getattr(e.data, "conversation_id", None)) is not None
     }
     offer_ids = {oid for e in envelopes if (oid := getattr(e.data, "offer_id", None)) is not None}
+    message_ids = [e.data.message_id for e in envelopes if isinstance(e.data, MessageAppended)]
     rows = _Rows(
         conversations={
             row.conversation_id: row
@@ -170,6 +175,13 @@ async def apply(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
                 select(ReadOffer).where(ReadOffer.offer_id.in_(offer_ids))
             )
         },
+        messages=set(
+            await session.scalars(
+                select(ReadMessage.message_id).where(ReadMessage.message_id.in_(message_ids))
+            )
+        )
+        if message_ids
+        else set(),
     )
     with session.no_autoflush:  # what the batch adds is in `rows`; written at commit
         for envelope in envelopes:
@@ -218,6 +230,9 @@ async def _apply(session: AsyncSession, rows: _Rows, envelope: Envelope) -> None
         rows.conversations[data.conversation_id] = conversation
         return
     if isinstance(data, MessageAppended):
+        if data.message_id in rows.messages:
+            return
+        rows.messages.add(data.message_id)
         session.add(
             ReadMessage(
                 message_id=data.message_id,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from services.agents.readmodel import rebuild
+from services.agents.readmodel import apply, rebuild
 from shared import events as ev
 from shared.bus.local import LocalBus
 from shared.config import Settings
@@ -75,3 +75,24 @@ async def test_a_rebuild_replays_the_topic_into_an_emptied_read_model(tmp_path: 
     assert conversation[:5] == ("c1", "assigned", "billing", "ana", 1)
     assert message == ("m1", "refund please")
     assert agent == ("ana", "available")
+
+
+async def test_a_message_appended_twice_under_two_event_ids_is_stored_once(
+    tmp_path: Path,
+) -> None:
+    # The router decides twice on a reply command its sender's relay published twice;
+    # the read model refused the second insert and the event went to the dead letters.
+    settings = Settings(data_dir=tmp_path)
+    await upgrade_async(settings.effective_database_url)
+    runtime = bootstrap(settings, bus=LocalBus(tmp_path / "bus.sqlite3"))
+    opened, appended = ROUTING_EVENTS[:2]
+    envelopes = [ev.Envelope.wrap(data, tenant="acme", key="c1") for data in (opened, appended)]
+    again = ev.Envelope.wrap(appended, tenant="acme", key="c1")
+    for batch in ([*envelopes, again], [ev.Envelope.wrap(appended, tenant="acme", key="c1")]):
+        async with runtime.sessions() as session, session.begin():
+            await apply(session, batch)
+
+    conversations, messages, _ = await snapshot(runtime)
+    assert [c[0] for c in conversations] == ["c1"]
+    assert messages == [("m1", "refund please")]
+    await runtime.close_database()
