@@ -463,6 +463,11 @@ class DeliverMessage(Payload):
     author: Literal["agent", "bot", "system"] = Field(
         "agent", description="Who speaks: an agent, the bot, or the desk itself (auto-replies)."
     )
+    message_id: str | None = Field(
+        None,
+        description="The transcript's id of the message (MessageAppended.message_id): it "
+        "reaches the customer once, however often its delivery is asked for.",
+    )
 
 
 # cc.dead-letter.v1

@@ -107,6 +107,17 @@ class ChannelMessage(Base):
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ChannelDelivery(Base):
+    """A message the channels service delivered to a customer (asked again, it is not)."""
+
+    __tablename__ = "channel_deliveries"
+
+    delivery_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(63))
+    provider: Mapped[str] = mapped_column(String(50))
+    delivered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ChatSession(Base):
     """A web chat visitor's session; only a hash of its bearer token is kept."""
 

@@ -27,6 +27,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select, update
 
+from services.channels.outbound import delivery_id
 from services.channels.webhooks import accept, inbound_record
 from shared.db.models import ChatMessage, ChatSession
 from shared.events import (
@@ -276,14 +277,13 @@ async def send(
     client: httpx.AsyncClient, runtime: Runtime, envelope: Envelope, message: DeliverMessage
 ) -> httpx.Response:
     """Delivery to a web chat: the line joins the transcript the widget long-polls."""
+    line_id = delivery_id(envelope)
     async with runtime.sessions() as db, db.begin():
-        exists = await db.scalar(
-            select(ChatMessage.seq).where(ChatMessage.message_id == envelope.id)
-        )
+        exists = await db.scalar(select(ChatMessage.seq).where(ChatMessage.message_id == line_id))
         if exists is None:  # a redelivered event is stored once
             db.add(
                 ChatMessage(
-                    message_id=envelope.id,
+                    message_id=line_id,
                     session_id=message.thread_key,
                     author=message.author,
                     text=message.text,

@@ -859,7 +859,10 @@ def _forget(state: TenantState, conversation: Conversation, stage: Stage) -> Non
 
 
 def _delivery(
-    conversation: Conversation, text: str, author: Literal["agent", "bot", "system"]
+    conversation: Conversation,
+    text: str,
+    author: Literal["agent", "bot", "system"],
+    message_id: str | None = None,
 ) -> Out:
     return Out(
         ev.OUTBOUND,
@@ -875,6 +878,7 @@ def _delivery(
             account_id=conversation.account_id,
             subject=conversation.subject,
             author=author,
+            message_id=message_id,
         ),
     )
 
@@ -903,9 +907,10 @@ def _reply(state: TenantState, reply: ev.ReplySent, event_id: str, out: list[Out
             attachments=reply.attachments,
         ),
     )
-    out.append(
-        _delivery(conversation, reply.text, "bot" if reply.sender is ev.Sender.BOT else "agent")
-    )
+    # The message's id, as appended: a reply decided twice (its command relayed twice)
+    # is delivered once.
+    author: Literal["bot", "agent"] = "bot" if reply.sender is ev.Sender.BOT else "agent"
+    out.append(_delivery(conversation, reply.text, author, event_id))
 
 
 def _upsert_agent(

@@ -17,6 +17,7 @@ from services.channels.app import SENDERS, deliver_outbound
 from shared import events as ev
 from shared.bus.local import LocalBus
 from shared.config import Settings
+from shared.db.migrate import upgrade_async
 from shared.runtime import Runtime, bootstrap
 from tests.fake_providers import FakeProvider, fake_provider
 from tests.processes import free_port
@@ -24,7 +25,7 @@ from tests.processes import free_port
 TOKEN = "123456:ABC-DEF"
 
 
-def reply(text: str) -> ev.Envelope:
+def reply(text: str, message_id: str | None = None) -> ev.Envelope:
     return ev.Envelope.wrap(
         ev.DeliverMessage(
             conversation_id="c1",
@@ -33,6 +34,7 @@ def reply(text: str) -> ev.Envelope:
             recipient="1111111",
             thread_key="1111111",
             text=text,
+            message_id=message_id,
         ),
         tenant="acme",
         key="c1",
@@ -41,6 +43,7 @@ def reply(text: str) -> ev.Envelope:
 
 async def run_delivery(runtime: Runtime, until: int, fake: FakeProvider) -> list[ev.DeadLettered]:
     """Run the delivery worker until the fake saw `until` calls (and a moment more)."""
+    await upgrade_async(runtime.settings.effective_database_url)
     await runtime.bus.start()
 
     async def work() -> None:
@@ -57,6 +60,7 @@ async def run_delivery(runtime: Runtime, until: int, fake: FakeProvider) -> list
     async with runtime.bus.subscribe([ev.DEAD_LETTER], "inspector") as subscription:
         records = await subscription.fetch(timeout_s=0)
     await runtime.bus.close()
+    await runtime.close_database()
     letters = [ev.decode(r.value).data for r in records]
     return [letter for letter in letters if isinstance(letter, ev.DeadLettered)]
 
@@ -106,6 +110,25 @@ async def test_a_refusal_or_exhausted_retries_go_to_the_dead_letters(tmp_path: P
     assert "telegram answered 503" in letters[1].reason and "after 2 attempts" in letters[1].reason
 
 
+async def test_a_message_asked_for_again_reaches_the_customer_once(tmp_path: Path) -> None:
+    """A relay publishing its last batch again after a crash repeats events; an agent's
+    reply the router decided twice (its command relayed twice) is one message id in two
+    events. Providers do not drop repeats: the customer would read each one twice."""
+    async with fake_provider() as fake:
+        runtime = runtime_for(tmp_path, fake)
+        answer, note = reply("Ya está resuelto", message_id="m1"), reply("Gracias por esperar")
+        decided_again = reply("Ya está resuelto", message_id="m1")
+        await runtime.bus.start()
+        for envelope in (answer, note, answer, decided_again, note):
+            await runtime.bus.publish(ev.OUTBOUND, "acme", envelope)
+        await runtime.bus.close()
+
+        letters = await run_delivery(runtime, 2, fake)
+
+    assert [call["text"] for _, call in fake.calls] == ["Ya está resuelto", "Gracias por esperar"]
+    assert letters == []
+
+
 def delivery(channel: ev.Channel, provider: str, **fields: object) -> ev.Envelope:
     defaults: dict[str, object] = {
         "conversation_id": "c1",
@@ -125,8 +148,10 @@ async def deliver_one(tmp_path: Path, envelope: ev.Envelope, **settings: object)
         bus=LocalBus(tmp_path / "b.sqlite3"),
     )
     assert isinstance(envelope.data, ev.DeliverMessage)
+    await upgrade_async(runtime.settings.effective_database_url)
     async with httpx.AsyncClient() as client:
         await outbound.deliver(client, runtime, envelope, SENDERS)
+    await runtime.close_database()
 
 
 async def test_whatsapp_and_messenger_replies_leave_from_the_account_written_to(

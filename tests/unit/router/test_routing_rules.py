@@ -556,6 +556,8 @@ def test_only_the_agent_holding_a_conversation_can_reply_and_the_reply_is_delive
     assert isinstance(appended, ev.MessageAppended) and appended.sender is ev.Sender.AGENT
     assert isinstance(delivery, ev.DeliverMessage)
     assert (delivery.recipient, delivery.text) == ("+34600", "Ya está corregido")
+    # One id for both: a reply decided twice is delivered once (services/channels/outbound).
+    assert delivery.message_id == appended.message_id
 
 
 def test_a_customer_who_leaves_while_waiting_abandons_and_frees_the_offer() -> None:
