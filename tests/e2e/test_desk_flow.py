@@ -299,3 +299,58 @@ async def test_an_agent_away_says_why_and_the_supervisor_sees_it(tmp_path: Path)
     assert datetime.fromisoformat(seen["status_since"]) > datetime.now(UTC) - timedelta(minutes=1)
     assert odd.status_code == 422
     assert odd.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_reply_sent_again_with_its_idempotency_key_reaches_the_customer_once(
+    tmp_path: Path,
+) -> None:
+    """A desk whose request timed out cannot tell whether the reply left: it sends it
+    again with the same key, and the customer reads it once."""
+    runtime = await demo_runtime(tmp_path)
+    ana = await agent_key(runtime, "ana")
+
+    async with served(runtime) as client:
+        await client.put("/v1/agents/me/status", json={"status": "available"}, headers=ana)
+        session = await customer_writes(client, "I was charged twice and I want a refund now!!")
+        visitor = {"authorization": f"Bearer {session['token']}"}
+        [offer] = (
+            await client.get("/v1/agents/me/offers", params={"wait": 20}, headers=ana)
+        ).json()["items"]
+        await client.post(f"/v1/offers/{offer['id']}/accept", headers=ana)
+        messages = f"/v1/conversations/{offer['conversation_id']}/messages"
+
+        async def reply(text: str, key: str) -> httpx.Response:
+            keyed = ana | {"idempotency-key": key}
+            return await client.post(messages, json={"text": text}, headers=keyed)
+
+        sent = [await reply("Refunding it now.", "k-1") for _ in range(2)]
+        other = await reply("Done: you will see it in 3 days.", "k-2")
+        odd = await reply("x", "no spaces allowed")
+        chat = f"/chat/v1/sessions/{session['session_id']}/messages"
+        transcript: list[tuple[str, str]] = []
+        seen: dict[str, str] = {}  # the widget's cursor: the last line it has
+        for _ in range(40):
+            page = await client.get(chat, params={"wait": "5"} | seen, headers=visitor)
+            lines = page.json()["messages"]
+            transcript += [(m["author"], m["text"]) for m in lines]
+            seen = {"after": lines[-1]["id"]} if lines else seen
+            if len(transcript) >= 3:
+                break
+        await asyncio.sleep(1)  # time for a second copy to arrive, if one were sent
+        rest = await client.get(chat, params=seen, headers=visitor)
+        at_the_desk = (await client.get(messages, headers=ana)).json()["items"]
+
+    assert [r.status_code for r in sent] == [202, 202]
+    assert sent[0].json()["id"] == sent[1].json()["id"] != other.json()["id"]
+    assert transcript == [
+        ("customer", "I was charged twice and I want a refund now!!"),
+        ("agent", "Refunding it now."),
+        ("agent", "Done: you will see it in 3 days."),
+    ]
+    assert rest.json()["messages"] == []
+    assert [m["text"] for m in at_the_desk if m["sender"] == "agent"] == [
+        "Refunding it now.",
+        "Done: you will see it in 3 days.",
+    ]
+    assert odd.status_code == 422
+    assert odd.headers["content-type"] == "application/problem+json"

@@ -4,11 +4,18 @@ A command goes to the router through the outbox on cc.agent-events.v1. One that
 needs the router's verdict waits for the routing event it caused (matched by
 causation) for a few seconds; if the verdict is slower, the answer is 202 with a
 Location to look at later.
+
+A request sent again with the same `Idempotency-Key` (a desk retrying after a timeout
+that hid its success) makes the same command: same id, so the router's decision on it
+is the same message, stored and delivered once.
 """
 
 from __future__ import annotations
 
-from fastapi import Response
+import uuid
+from typing import Annotated
+
+from fastapi import Header, Response
 from sqlalchemy import select
 
 from services.agents.auth import Principal
@@ -18,11 +25,37 @@ from shared.events import AGENT_EVENTS, Envelope, Payload
 from shared.runtime import Runtime
 
 VERDICT_WAIT_S = 3.0
+# Command ids made from idempotency keys: uuid5 in a namespace of our own.
+_KEYED = uuid.UUID("0b1f6a53-7c1e-4d55-9a57-3f3d2b8e6c11")
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any printable ASCII up to 255 characters, new for each new request: "
+        "the same key again (by the same caller, about the same conversation) is the same "
+        "request, whatever its body.",
+    ),
+]
 
 
-async def send(runtime: Runtime, principal: Principal, key: str, command: Payload) -> str:
+async def send(
+    runtime: Runtime,
+    principal: Principal,
+    key: str,
+    command: Payload,
+    *,
+    idempotency_key: str | None = None,
+) -> str:
     """Queue the command for the router; returns its event id."""
     envelope = Envelope.wrap(command, tenant=principal.tenant, key=key)
+    if idempotency_key is not None:
+        caller = principal.agent_id or principal.key_id
+        name = f"{principal.tenant}/{caller}/{key}/{idempotency_key}"
+        envelope = envelope.model_copy(update={"id": str(uuid.uuid5(_KEYED, name))})
     async with runtime.unit_of_work() as uow:
         uow.emit(AGENT_EVENTS, envelope)
         await uow.commit()

@@ -366,9 +366,15 @@ async def read_messages(
 
 @router.post("/conversations/{conversation_id}/messages", status_code=202)
 async def reply(
-    conversation_id: str, request: ReplyRequest, principal: AgentKey, runtime: RuntimeDep
+    conversation_id: str,
+    request: ReplyRequest,
+    principal: AgentKey,
+    runtime: RuntimeDep,
+    idempotency_key: commands.IdempotencyKey = None,
 ) -> dict[str, str]:
-    """A reply to the customer, delivered on their channel once the router appends it."""
+    """A reply to the customer, delivered on their channel once the router appends it.
+    Sent again with the same Idempotency-Key, it is the same reply: the customer gets it
+    once, and the answer gives the same id."""
     await _own(runtime, principal, conversation_id)
     command_id = await commands.send(
         runtime,
@@ -380,6 +386,7 @@ async def reply(
             agent_id=principal.agent_id,
             text=request.text,
         ),
+        idempotency_key=idempotency_key,
     )
     return {"id": command_id}
 

@@ -85,10 +85,11 @@ var omni = (function () {
 
   function key() { return sessionStorage.getItem("omniroute-key"); }
 
-  function api(method, path, body) {
+  // `headers` adds to the usual ones (an Idempotency-Key).
+  function api(method, path, body, headers) {
     return fetch(path, {
       method: method,
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + key() },
+      headers: Object.assign({ "Content-Type": "application/json", Authorization: "Bearer " + key() }, headers),
       body: body === undefined ? undefined : JSON.stringify(body),
     }).then(function (response) {
       if (response.status === 401) { signOut(); }

@@ -285,10 +285,19 @@
 
   function notice(text) { el("notice").textContent = text; }
 
+  // One key per reply written: sent again unchanged after a failure (which may have hidden
+  // its success), it reaches the customer once. Edited, it is a new reply.
+  var replyKey = null;
+  function newReplyKey() {
+    return crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+  el("reply").elements.text.addEventListener("input", function () { replyKey = null; });
   el("reply").addEventListener("submit", function (event) {
     event.preventDefault();
     var box = event.target.elements.text;
-    api("POST", "/v1/conversations/" + openId + "/messages", { text: box.value }).then(function () { box.value = ""; })
+    replyKey = replyKey || newReplyKey();
+    api("POST", "/v1/conversations/" + openId + "/messages", { text: box.value }, { "Idempotency-Key": replyKey })
+      .then(function () { box.value = ""; replyKey = null; })
       .catch(function (e) { notice(e.message); });
   });
 
