@@ -51,6 +51,9 @@ def dependency_away(error: BaseException) -> bool:
         or (isinstance(cause, KafkaError) and cause.retriable)
         # SQLAlchemy's verdict on a connection it found dead (and has dropped).
         or (isinstance(cause, exc.DBAPIError) and cause.connection_invalidated)
+        # asyncpg used directly (the relay, the router's store) on a connection the server
+        # dropped; its other interface errors are misuse, which waiting does not mend.
+        or (isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause))
         for cause in _chain(error)
     )
 

@@ -29,6 +29,7 @@ AWAY = [
     wrapped(asyncpg.exceptions.SerializationError("could not serialize access")),
     exc.DBAPIError("SELECT 1", {}, Exception("connection is closed"), connection_invalidated=True),
     exc.OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked")),
+    asyncpg.InterfaceError("connection is closed"),
     KafkaConnectionError("no broker"),
     NotLeaderForPartitionError(),
 ]
@@ -42,6 +43,7 @@ BUGS = [
     KeyError("agent"),
     RuntimeError("a bug"),
     wrapped(asyncpg.exceptions.UndefinedColumnError()),
+    asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
 ]
 
 
