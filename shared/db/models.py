@@ -335,6 +335,8 @@ class BotWebhook(Base):
 
 
 class BotApplied(Base):
+    """An event the bot applied, or a keyed request of an external bot it carried out."""
+
     __tablename__ = "bot_applied"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)

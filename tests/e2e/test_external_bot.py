@@ -29,14 +29,17 @@ SECRET = "a-secret-of-the-bots-own"
 
 @dataclass
 class Bot:
-    """Answers every message by echoing it, resolves on "thanks", and stays silent on
-    messages that mention "slow". Records what it was sent and whether it was signed."""
+    """Answers every message by echoing it, resolves on "thanks", stays silent on
+    messages that mention "slow", and sends its answer twice (with one Idempotency-Key,
+    as after a timeout) to messages that mention "twice". Records what it was sent and
+    whether it was signed."""
 
     api: httpx.AsyncClient
     key: str
     url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
     signed: list[bool] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)  # the API's status codes
 
     async def answer(self, event: dict[str, Any]) -> None:
         cid, text = event["conversation_id"], event["text"]
@@ -46,11 +49,14 @@ class Bot:
         if text == "thanks":
             await self.api.post(f"/v1/bot/conversations/{cid}/resolve", headers=headers)
         else:
-            await self.api.post(
-                f"/v1/bot/conversations/{cid}/reply",
-                json={"text": f"Echo: {text}"},
-                headers=headers,
-            )
+            keyed = headers | {"idempotency-key": f"answer-to-{event['at']}"}
+            for _ in range(2 if "twice" in text else 1):
+                answered = await self.api.post(
+                    f"/v1/bot/conversations/{cid}/reply",
+                    json={"text": f"Echo: {text}"},
+                    headers=keyed,
+                )
+                self.answers.append(answered.status_code)
 
 
 @contextlib.asynccontextmanager
@@ -161,3 +167,27 @@ async def test_a_bot_that_cannot_be_reached_hands_over_at_once(desk: Desk) -> No
     assert queued["detail"]["reason"] == (
         "bot escalated: the external bot failed: ConnectError posting to the bot"
     )
+
+
+async def test_an_answer_the_bot_sends_again_with_its_key_reaches_the_customer_once(
+    desk: Desk,
+) -> None:
+    session_id, visitor = await desk.chat("Where is my order? (I may ask twice)")
+    chat = f"/chat/v1/sessions/{session_id}/messages"
+    for _ in range(200):
+        if len(desk.bot.answers) == 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1)  # time for a second copy to arrive, if one were sent
+    lines = (await desk.client.get(chat, headers=visitor)).json()["messages"]
+    await desk.write(session_id, visitor, "thanks")
+    await desk.conversation(session_id, "closed")
+
+    assert desk.bot.answers == [202, 202]
+    assert [m["text"] for m in lines] == [
+        "Where is my order? (I may ask twice)",
+        "Echo: Where is my order? (I may ask twice)",
+    ]
+    # The transcript the bot is sent with the next message holds the answer once.
+    transcript = desk.bot.received[1]["transcript"]
+    assert [line["sender"] for line in transcript] == ["customer", "bot", "customer"]

@@ -9,12 +9,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from services.agents.api import commands
 from services.agents.api.page import Page
 from services.agents.auth import Admin, Principal, Role, allow
 from services.agents.bot import worker
 from services.agents.bot.faq import FaqEntry, FaqSpec, entry_of
-from shared.db.models import BotFaq, BotThread, BotWebhook
+from shared.db.models import BotApplied, BotFaq, BotThread, BotWebhook
 from shared.db.unit_of_work import UnitOfWork
 from shared.events import BotResolved, ReplySent, Sender, utcnow
 from shared.runtime import Runtime, RuntimeDep
@@ -143,16 +145,33 @@ async def _held(uow: UnitOfWork, principal: Principal, conversation_id: str) -> 
 
 @router.post("/conversations/{conversation_id}/reply", status_code=202)
 async def bot_reply(
-    conversation_id: str, reply: BotReply, principal: BotKey, runtime: RuntimeDep
+    conversation_id: str,
+    reply: BotReply,
+    principal: BotKey,
+    runtime: RuntimeDep,
+    idempotency_key: commands.IdempotencyKey = None,
 ) -> dict[str, str]:
-    """The external bot's answer, delivered on the customer's channel."""
+    """The external bot's answer, delivered on the customer's channel. Sent again with
+    the same Idempotency-Key (a bot retrying after a timeout), it is not sent twice."""
     async with runtime.unit_of_work() as uow:
+        if idempotency_key is not None:
+            # Kept with the answer it made, in its transaction: done, or not at all.
+            request = commands.keyed_id(principal, conversation_id, idempotency_key)
+            if await uow.session.get(BotApplied, request) is not None:
+                return {"status": "sent"}
+            uow.session.add(BotApplied(event_id=request, at=utcnow()))
         thread = await _held(uow, principal, conversation_id)
         worker.add_line(thread, Sender.BOT, reply.text, utcnow())
         thread.answer_due = None
         command = ReplySent(conversation_id=conversation_id, sender=Sender.BOT, text=reply.text)
         worker.emit(uow, principal.tenant, conversation_id, [command], causation=None)
-        await uow.commit()
+        try:
+            await uow.commit()
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            # The first try of this request, still running when the bot gave it up and
+            # sent it again, committed meanwhile: it is sent.
     return {"status": "sent"}
 
 

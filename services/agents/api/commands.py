@@ -53,13 +53,17 @@ async def send(
     """Queue the command for the router; returns its event id."""
     envelope = Envelope.wrap(command, tenant=principal.tenant, key=key)
     if idempotency_key is not None:
-        caller = principal.agent_id or principal.key_id
-        name = f"{principal.tenant}/{caller}/{key}/{idempotency_key}"
-        envelope = envelope.model_copy(update={"id": str(uuid.uuid5(_KEYED, name))})
+        envelope = envelope.model_copy(update={"id": keyed_id(principal, key, idempotency_key)})
     async with runtime.unit_of_work() as uow:
         uow.emit(AGENT_EVENTS, envelope)
         await uow.commit()
     return envelope.id
+
+
+def keyed_id(principal: Principal, key: str, idempotency_key: str) -> str:
+    """The id of the request `idempotency_key` names: the caller's about `key`."""
+    caller = principal.agent_id or principal.key_id
+    return str(uuid.uuid5(_KEYED, f"{principal.tenant}/{caller}/{key}/{idempotency_key}"))
 
 
 async def verdict(runtime: Runtime, command_id: str, types: set[str]) -> AppliedEvent | None:
