@@ -141,9 +141,10 @@ class _Rows:
 
     conversations: dict[str, ReadConversation]
     offers: dict[str, ReadOffer]
-    # Messages stored already: a command the agents' relay published twice (killed
-    # between publishing and forgetting it) is decided twice by the router, and its
-    # second MessageAppended, under an event id of its own, names the same message.
+    # Messages stored already: a reply command the router decides twice (the agents'
+    # relay, killed between publishing and forgetting it, published it twice; or a desk
+    # sent it again with its Idempotency-Key) gives a second MessageAppended, under an
+    # event id of its own, that names the same message.
     messages: set[str]
     agents: dict[tuple[str, str], ReadAgent | None] = field(default_factory=dict)
     surveys: dict[tuple[str, str], ReadSurvey | None] = field(default_factory=dict)

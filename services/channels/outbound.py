@@ -56,7 +56,8 @@ async def deliver(
 ) -> None:
     assert isinstance(envelope.data, DeliverMessage)
     message = envelope.data
-    if await _delivered_before(runtime, delivery_id(envelope)):
+    delivery = delivery_id(envelope)
+    if await _delivered_before(runtime, delivery):
         DELIVERIES.labels(message.provider, "repeated").inc()
         log.info("delivery.repeated", provider=message.provider, event_id=envelope.id)
         return
@@ -74,7 +75,7 @@ async def deliver(
         else:
             if response.is_success:
                 DELIVERIES.labels(message.provider, "sent").inc()
-                await _remember(runtime, envelope)
+                await _remember(runtime, envelope, delivery)
                 return
             reason = f"{message.provider} answered {response.status_code}: {response.text[:200]}"
             if response.status_code != 429 and response.status_code < 500:
@@ -106,12 +107,12 @@ async def _delivered_before(runtime: Runtime, delivery: str) -> bool:
         return await session.get(ChannelDelivery, delivery) is not None
 
 
-async def _remember(runtime: Runtime, envelope: Envelope) -> None:
+async def _remember(runtime: Runtime, envelope: Envelope, delivery: str) -> None:
     """Record the delivery. The customer has the message now: a failure here must not
     make the consumer try the record again, which would send it again."""
     assert isinstance(envelope.data, DeliverMessage)
     row = ChannelDelivery(
-        delivery_id=delivery_id(envelope),
+        delivery_id=delivery,
         tenant=envelope.tenant,
         provider=envelope.data.provider,
         delivered_at=utcnow(),

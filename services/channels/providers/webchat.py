@@ -280,7 +280,7 @@ async def send(
     line_id = delivery_id(envelope)
     async with runtime.sessions() as db, db.begin():
         exists = await db.scalar(select(ChatMessage.seq).where(ChatMessage.message_id == line_id))
-        if exists is None:  # a redelivered event is stored once
+        if exists is None:  # a message delivered again is stored once
             db.add(
                 ChatMessage(
                     message_id=line_id,
