@@ -92,11 +92,21 @@ class RouterService:
             self.states = await store.load_all(session)
         log.info("router.restored", tenants=len(self.states), core=CORE)
         async with self.runtime.bus.subscribe(INPUT_TOPICS, GROUP) as subscription:
-            while not self.runtime.stop.is_set():
-                records = await subscription.fetch(max_records=BATCH, timeout_s=0.5)
-                if records:
-                    await self.apply(records)
-                    await subscription.commit(records)
+            # The database holds the offsets applied (a record fetched again is skipped);
+            # the bus's commit only says where to fetch after a restart. So the next batch
+            # need not wait for the broker's answer, only the next commit does.
+            commit: asyncio.Task[None] | None = None
+            try:
+                while not self.runtime.stop.is_set():
+                    records = await subscription.fetch(max_records=BATCH, timeout_s=0.5)
+                    if records:
+                        await self.apply(records)
+                        if commit is not None:
+                            await commit
+                        commit = asyncio.create_task(subscription.commit(records))
+            finally:
+                if commit is not None:
+                    await commit
 
     async def tick(self) -> None:
         """Worker: let time pass for every tenant this router holds."""
