@@ -1,6 +1,6 @@
 """Router service throughput on Kafka and PostgreSQL, against a raw aiokafka loop.
 
-    bash deploy/local/with-deps.sh .venv/bin/python -m bench.router_service [--messages 5000]
+    bash deploy/local/with-deps.sh .venv/bin/python -m bench.router_service [--messages 20000]
 
 All read the same number of pre-published records from the same broker and
 write records with acks=all, committing as they go:
@@ -10,12 +10,15 @@ write records with acks=all, committing as they go:
 - router: the router service (validation, routing decisions, one PostgreSQL
   transaction per batch with state, offsets and outbox, and the relay that
   publishes the outbox). It writes several events per input (a new chat: opened,
-  scored, message appended, queued, assigned);
+  scored, message appended, queued, assigned; a message of a chat held: appended);
 - the baseline again, writing as many records per input as the router did, of the
   router's mean size: the Kafka work alone of the router's output.
 
-Prints records in per second of each and the router's ratio to both baselines, in
-three rounds that run the three back to back (the median, and each round's ratio).
+Two kinds of traffic: a desk's, chats of five customer messages each (the chaos
+test's customers wrote 10,000 messages in 1,994 conversations), and the worst case
+for the router, every message a new chat. For each, three rounds that run the three
+loops back to back; prints records in per second of each and the router's ratio to
+both baselines (the median, and each round's ratio).
 """
 
 from __future__ import annotations
@@ -45,20 +48,26 @@ from tests.databases import fresh_database
 
 AGENTS = 200
 RUNS = 3
+# (what the traffic is, customer messages per chat)
+TRAFFIC = (("a desk: chats of five messages", 5), ("every message a new chat", 1))
+FIRST = "Hi, I was charged twice for my order and want a refund"
+FOLLOW_UP = "It was order 48213, paid by card on Monday. Can you check?"
 
 
-def message(n: int) -> ev.Envelope:
+def message(n: int, per_chat: int = 1) -> ev.Envelope:
+    """The n-th customer message: chats of `per_chat` messages, one after the other."""
+    chat = n // per_chat
     return ev.Envelope.wrap(
         ev.MessageReceived(
             channel=ev.Channel.CHAT,
             provider="bench",
             provider_message_id=f"m{n}",
-            thread_key=f"session-{n}",
-            customer=ev.Customer(id=f"visitor-{n}"),
-            text="Hi, I was charged twice for my order and want a refund",
+            thread_key=f"session-{chat}",
+            customer=ev.Customer(id=f"visitor-{chat}"),
+            text=FIRST if n % per_chat == 0 else FOLLOW_UP,
         ),
-        tenant=f"tenant{n % 4}",
-        key=f"session-{n}",
+        tenant=f"tenant{chat % 4}",
+        key=f"session-{chat}",
     )
 
 
@@ -68,8 +77,9 @@ async def raw_loop(
     source, sink = f"bench.raw.{uuid.uuid4().hex[:8]}", f"bench.out.{uuid.uuid4().hex[:8]}"
     bus = KafkaBus(bootstrap_servers, topics=[source, sink], partitions=6)
     await bus.start()
-    for n in range(messages):
-        await bus.publish(source, f"tenant{n % 4}", message(n))
+    await bus.publish_many(
+        [(source, f"tenant{n % 4}", ev.encode(message(n))) for n in range(messages)]
+    )
     await bus.close()
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
@@ -116,7 +126,9 @@ class Routed:
     out_bytes: int  # their mean size
 
 
-async def router_loop(bootstrap_servers: str, database_url: str, messages: int) -> Routed:
+async def router_loop(
+    bootstrap_servers: str, database_url: str, messages: int, *, per_chat: int
+) -> Routed:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     await upgrade_async(database_url)
     bus = KafkaBus(bootstrap_servers, topic_prefix=prefix, partitions=6)
@@ -142,8 +154,8 @@ async def router_loop(bootstrap_servers: str, database_url: str, messages: int) 
             envelope = ev.Envelope.wrap(payload, tenant=f"tenant{tenant}", key="k")
             await bus.publish(topic, envelope.tenant, envelope)
             setup += 1
-    for n in range(messages):
-        await bus.publish(ev.INBOUND, f"tenant{n % 4}", message(n))
+    inbound = [message(n, per_chat) for n in range(messages)]
+    await bus.publish_many([(ev.INBOUND, m.tenant, ev.encode(m)) for m in inbound])
 
     service = RouterService(runtime)
     published = Published(bus)
@@ -194,9 +206,15 @@ class Published:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--messages", type=int, default=20000)
     args = parser.parse_args()
     tune_garbage_collector()  # as `omniroute router` does
+    for traffic, per_chat in TRAFFIC:
+        print(f"{traffic}, {args.messages:,} messages:", flush=True)
+        await compare(args.messages, per_chat)
+
+
+async def compare(messages: int, per_chat: int) -> None:
     kafka = os.environ["OMNIROUTE_TEST_KAFKA"]
     server = os.environ["OMNIROUTE_TEST_DATABASE_URL"]
     # Three rounds, each running the three back to back: a run is a second or two, and
@@ -206,11 +224,11 @@ async def main() -> None:
     # the rounds, each ratio the median of the rounds' ratios.
     rounds: list[tuple[float, Routed, float]] = []
     for _ in range(RUNS):
-        one_to_one = await raw_loop(kafka, args.messages)
+        one_to_one = await raw_loop(kafka, messages)
         async with fresh_database(server) as database:  # no state of an earlier run to restore
-            run = await router_loop(kafka, database, args.messages)
+            run = await router_loop(kafka, database, messages, per_chat=per_chat)
         output_only = await raw_loop(
-            kafka, args.messages, out_per_in=run.out_per_in, out_bytes=run.out_bytes
+            kafka, messages, out_per_in=run.out_per_in, out_bytes=run.out_bytes
         )
         rounds.append((one_to_one, run, output_only))
     routed = sorted((r for _, r, _ in rounds), key=lambda r: r.records_per_s)[RUNS // 2]
@@ -225,7 +243,8 @@ async def main() -> None:
     print(f"raw loop, the router's output per input:   {same_output:>9,.0f} records in/s")
     print(f"ratio router / raw 1:1 loop:                {median(to_raw):>9.2f}  {_rounds(to_raw)}")
     print(
-        f"ratio router / raw loop of the same output: {median(to_same):>9.2f}  {_rounds(to_same)}"
+        f"ratio router / raw loop of the same output: {median(to_same):>9.2f}  {_rounds(to_same)}",
+        flush=True,
     )
 
 
