@@ -663,17 +663,15 @@ def _typed_envelope(name: str, payload_type: type[Payload]) -> type[BaseModel]:
 
 
 # Every envelope type in one union told apart by `type`: pydantic validates a record of
-# any of them from JSON in one pass. Envelope's own validation goes through a dict and
-# Python (it picks the payload's model by `type` first): twice the time, and the router
-# decodes every record it reads (4 µs a record instead of 6.6).
+# any of them from JSON in one pass, 4 µs. Envelope's own validation goes through a dict
+# and Python (it picks the payload's model by `type` first), 6.6 µs; every service
+# decodes every record it reads.
 _TYPED_ENVELOPES: TypeAdapter[BaseModel] = TypeAdapter(
     Annotated[  # type: ignore[arg-type]
         Union[tuple(_typed_envelope(name, cls) for name, cls in EVENT_TYPES.items())],  # noqa: UP007
         Field(discriminator="type"),
     ]
 )
-_new = object.__new__
-_set = object.__setattr__
 
 
 def _decode_typed(raw: bytes) -> Envelope:
@@ -681,11 +679,11 @@ def _decode_typed(raw: bytes) -> Envelope:
     fields, same fields set), or ValidationError. What `model_construct` does, without
     its loop over the fields: a validated model of the same fields becomes an Envelope."""
     typed = _TYPED_ENVELOPES.validate_json(raw)
-    envelope = _new(Envelope)
-    _set(envelope, "__dict__", typed.__dict__)
-    _set(envelope, "__pydantic_fields_set__", typed.__pydantic_fields_set__)
-    _set(envelope, "__pydantic_extra__", None)
-    _set(envelope, "__pydantic_private__", None)
+    envelope = object.__new__(Envelope)
+    object.__setattr__(envelope, "__dict__", typed.__dict__)  # frozen: no plain setattr
+    object.__setattr__(envelope, "__pydantic_fields_set__", typed.__pydantic_fields_set__)
+    object.__setattr__(envelope, "__pydantic_extra__", None)
+    object.__setattr__(envelope, "__pydantic_private__", None)
     return envelope
 
 
