@@ -114,7 +114,7 @@ def test_decode_accepts_and_refuses_what_the_envelope_model_does(
     record = json.loads(ev.encode(sample))
     place: dict[str, object] | list[object] = record
     for step in path[:-1]:  # down into data, customer, attachments... where the path leads
-        inner = [v for v in (place.values() if isinstance(place, dict) else place)]
+        inner = list(place.values()) if isinstance(place, dict) else place
         nested = [v for v in inner if isinstance(v, dict | list) and v]
         if nested:
             place = nested[step % len(nested)]
