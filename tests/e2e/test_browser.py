@@ -119,7 +119,7 @@ def test_a_chat_reaches_the_desk_and_the_wallboard_follows(browser: Browser, des
     # A desk six hours from UTC counts down the queue's 30 s all the same.
     agent = open_page(browser, desk.url, timezone="America/Mexico_City")
     sign_in(agent, "/desk/", desk.ana)
-    agent.get_by_label("Available").check()
+    agent.get_by_role("radio", name="Available", exact=True).check()
     expect(agent.locator("#offer")).to_be_visible(timeout=15_000)
     expect(agent.locator("#offer .preview")).to_have_text(COMPLAINT)
     expect(agent.locator("#offer .who")).to_contain_text("Complexity: high")
@@ -157,7 +157,7 @@ def test_a_transfer_note_is_shown_at_the_next_agents_desk(browser: Browser, desk
 
     ana = open_page(browser, desk.url)
     sign_in(ana, "/desk/", desk.ana)
-    ana.get_by_label("Available").check()
+    ana.get_by_role("radio", name="Available", exact=True).check()
     ana.get_by_role("button", name="Accept").click(timeout=15_000)
     expect(ana.locator("#transcript li").first).to_contain_text(COMPLAINT, timeout=15_000)
     ana.get_by_label("Transfer to").select_option("queue:billing")
@@ -167,7 +167,7 @@ def test_a_transfer_note_is_shown_at_the_next_agents_desk(browser: Browser, desk
 
     ben = open_page(browser, desk.url)
     sign_in(ben, "/desk/", desk.ben)
-    ben.get_by_label("Available").check()
+    ben.get_by_role("radio", name="Available", exact=True).check()
     ben.get_by_role("button", name="Accept").click(timeout=15_000)
     expect(ben.locator("#about")).to_contain_text(f"Transferred by ana: {note}", timeout=15_000)
     ben.screenshot(path=SCREENSHOTS / "desk-transfer-note.png")
@@ -212,7 +212,8 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
     assert httpx.put(f"{desk.url}/v1/queues/fraud", json=spec, headers=admin).status_code == 200
     chen = open_page(browser, desk.url)
     sign_in(chen, "/desk/", desk.chen)
-    chen.get_by_label("Available").check()  # first: the least busy agent gets the offer
+    # First: the least busy agent gets the offer.
+    chen.get_by_role("radio", name="Available", exact=True).check()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if httpx.get(f"{desk.url}/v1/agents/chen", headers=admin).json()["status"] == "available":
@@ -262,7 +263,7 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
 
     # Off to lunch: the supervisor sees why, and for how long.
     chen.get_by_label("Reason").select_option("lunch")
-    expect(chen.get_by_label("Away")).to_be_checked()
+    expect(chen.get_by_role("radio", name="Away", exact=True)).to_be_checked()
     wallboard = open_page(browser, desk.url)
     sign_in(wallboard, "/wallboard/", desk.supervisor)
     expect(wallboard.get_by_role("row", name=re.compile("Chen Wei"))).to_contain_text(
