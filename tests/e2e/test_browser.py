@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect, sync_playwright
 
 from services.agents.auth import new_key
 from services.agents.demo import DEMO_QUEUES
@@ -257,8 +257,19 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
     expect(chen.locator("#transcript li").first).to_contain_text("Me again", timeout=15_000)
     earlier = chen.locator("#earlier")
     expect(earlier).to_contain_text(re.compile(r"Earlier:.* · Chat · resolved \(chen\)"))
+
+    def after_a_list_refresh(route: Route) -> None:  # the desk refreshes it every 3 s
+        time.sleep(3.5)
+        route.continue_()
+
+    # The earlier conversation answers slowly: the refresh that comes first (in no list,
+    # it is read back) must not close the view it is opening.
+    one_conversation = re.compile(r"/v1/conversations/[^/?]+$")
+    chen.route(one_conversation, after_a_list_refresh)
     earlier.get_by_role("button").click()
-    expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT)
+    expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT, timeout=10_000)
+    expect(chen.locator("#conversation")).to_be_visible()
+    chen.unroute(one_conversation)
     expect(chen.get_by_role("button", name="Send")).to_be_hidden()
 
     # Off to lunch: the supervisor sees why, and for how long.

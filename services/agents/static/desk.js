@@ -199,6 +199,9 @@
 
   function open(id) {
     openId = id;
+    // Until the answer says whether the agent holds it: a list refresh in between must not
+    // close the view it is opening (a conversation read back is in no list).
+    readingBack = true;
     var token = ++pollToken;
     api("GET", "/v1/conversations/" + id).then(function (c) {
       if (token !== pollToken) return;
