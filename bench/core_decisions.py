@@ -26,6 +26,7 @@ from services.router.core.decide import Router
 from services.router.core.state import Stage, TenantState
 from shared import events as ev
 from shared.compiled import is_compiled
+from shared.language import detect
 from shared.process import tune_garbage_collector
 
 QUEUES = ("general", "billing", "fraud")
@@ -87,6 +88,7 @@ class Desk:
         return out  # type: ignore[return-value]
 
     def customer_writes(self) -> list[object]:
+        text = self.rng.choice(TEXTS)
         return self.send(
             ev.MessageReceived(
                 channel=ev.Channel.CHAT,
@@ -94,7 +96,10 @@ class Desk:
                 provider_message_id=f"m{self.n}",
                 thread_key=f"t{self.n}",
                 customer=ev.Customer(id=f"c{self.rng.randrange(10**9)}"),
-                text=self.rng.choice(TEXTS),
+                text=text,
+                # Every channel attaches it (services/channels/webhooks.py), so the
+                # core never detects the language itself.
+                language_hint=detect(text),
             )
         )
 
