@@ -5,7 +5,8 @@ start: the regex engine then walks all of them (about 160 in the shipped lexicon
 at every word start, close to half of the classifier's time. Here the words are
 filed under their first character instead, `c(?:rest|rest|...)`, so the engine
 skips to the few that start with the character at hand (12-17 µs a message became
-3.5-6 µs). Each lexicon's words (or rests) sit in a group of their own, so the
+3.5-6 µs), and the rests under their own first character again where they all start
+with a letter or digit. Each lexicon's words (or rests) sit in a group of their own, so the
 group that matched names the lexicon. The answer is the plain alternation's, match
 for match (tests/property/test_lexicon_matcher.py): a stretch of text counts for
 one lexicon only, the first in order that matches there. A word whose first
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from itertools import pairwise
+from itertools import count, pairwise
 
 
 class LexiconMatcher:
@@ -52,23 +53,57 @@ def _group(lexicon: int, n: int, alternatives: Iterable[str]) -> str:
 def _filed(lexicons: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
     if not any(lexicons):
         return None
+    numbers = count(1)  # of the groups, so that each name is unique
     branches = []
-    chars = {char for lexicon in lexicons for word in lexicon for char in word}
-    for n, char in enumerate(sorted(char for char in chars if char.isalnum())):
-        groups = []
-        for i, lexicon in enumerate(lexicons):
-            rests = []
-            for word in lexicon:
-                rest = rests_after(word, char)
-                if rest is None:
-                    return None
-                rests.extend(rest)
-            if rests:
-                groups.append(_group(i, n, rests))
-        if groups:
-            branches.append(f"{re.escape(char)}(?:{'|'.join(groups)})")
+    for char in _leading(lexicons):
+        rests = _rests(lexicons, char)
+        if rests is None:
+            return None
+        if any(rests):
+            filed = _by_next_char(rests, numbers) or _groups(rests, numbers)
+            branches.append(f"{re.escape(char)}(?:{filed})")
     # The text is already lower case: no IGNORECASE, which would make matching 2x slower.
     return re.compile(r"(?<!\w)(?:" + "|".join(branches) + ")")
+
+
+def _by_next_char(rests: list[list[str]], numbers: Iterator[int]) -> str | None:
+    """The rests filed once more, under their own first character, so that at a word
+    the engine tries only the words that start with its first two characters. None
+    where a rest may start with something else than a letter or digit, or holds a word
+    boundary (`rests_after` reads one as the start of the word, true only at level one)."""
+    if any("\\b" in rest for lexicon in rests for rest in lexicon):
+        return None
+    branches = []
+    for char in _leading(rests):
+        deeper = _rests(rests, char)
+        if deeper is None:
+            return None
+        if any(deeper):
+            branches.append(f"{re.escape(char)}(?:{_groups(deeper, numbers)})")
+    return "|".join(branches)
+
+
+def _leading(lexicons: Iterable[Iterable[str]]) -> list[str]:
+    """The letters and digits a word may start with: every one the words hold."""
+    return sorted({char for words in lexicons for word in words for char in word if char.isalnum()})
+
+
+def _rests(lexicons: Iterable[Iterable[str]], char: str) -> list[list[str]] | None:
+    """For each lexicon, what must follow `char` for one of its words to match."""
+    filed = []
+    for words in lexicons:
+        rests = []
+        for word in words:
+            rest = rests_after(word, char)
+            if rest is None:
+                return None
+            rests.extend(rest)
+        filed.append(rests)
+    return filed
+
+
+def _groups(rests: list[list[str]], numbers: Iterator[int]) -> str:
+    return "|".join(_group(i, next(numbers), words) for i, words in enumerate(rests) if words)
 
 
 def rests_after(pattern: str, char: str) -> list[str] | None:
