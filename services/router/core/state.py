@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from shared.events import (
     AgentStatus,
@@ -33,7 +34,21 @@ class Stage(StrEnum):
     ABANDONED = "abandoned"
 
 
-OPEN_STAGES = frozenset({Stage.BOT, Stage.QUEUED, Stage.OFFERED, Stage.ASSIGNED})
+# The members the core compares with in every decision, as constants. Compiled
+# (shared/compiled.py), `Stage.QUEUED` is an attribute of a class whose metaclass has
+# a `__getattr__` (Python 3.11's EnumType): each read costs a call into type's
+# __getattribute__, about 100 ns; a Final module constant is read from a C static.
+BOT: Final = Stage.BOT
+QUEUED: Final = Stage.QUEUED
+OFFERED: Final = Stage.OFFERED
+ASSIGNED: Final = Stage.ASSIGNED
+CLOSED: Final = Stage.CLOSED
+ABANDONED: Final = Stage.ABANDONED
+AVAILABLE: Final = AgentStatus.AVAILABLE
+OFFLINE: Final = AgentStatus.OFFLINE
+EMAIL: Final = Channel.EMAIL
+
+OPEN_STAGES = frozenset({BOT, QUEUED, OFFERED, ASSIGNED})
 
 
 @dataclass(slots=True)
@@ -96,7 +111,7 @@ class Agent:
     languages: frozenset[str]
     capacity: dict[Channel, int]
     active: bool = True
-    status: AgentStatus = AgentStatus.OFFLINE
+    status: AgentStatus = OFFLINE
     # Conversations offered to or held by the agent, per channel.
     load: dict[Channel, int] = field(default_factory=dict)
     idle_since: datetime | None = None
@@ -118,7 +133,7 @@ class Agent:
 
     @property
     def takes_work(self) -> bool:
-        return self.active and self.status is AgentStatus.AVAILABLE
+        return self.active and self.status is AVAILABLE
 
 
 @dataclass(slots=True)
@@ -280,7 +295,7 @@ class TenantState:
                 state.email_ids.update(dict.fromkeys(conversation.provider_message_ids, cid))
             if conversation.offer is not None:
                 state.offers[conversation.offer.offer_id] = cid
-            if conversation.stage is Stage.QUEUED and conversation.queue_id in state.queues:
+            if conversation.stage is QUEUED and conversation.queue_id in state.queues:
                 state.queues[conversation.queue_id].push(conversation)
         for agent in agents:
             state._index(agent)
