@@ -27,9 +27,18 @@ WORD = re.compile(r"\w+")
 
 def normalise(text: str) -> str:
     """Lower case without accents, so 'Dirección' and 'direccion' match alike."""
-    if text.isascii():  # nothing to take off: the common case, and far cheaper
-        return text.lower()
-    return unicodedata.normalize("NFKD", text.lower()).translate(_WITHOUT_MARKS)
+    lower = text.lower()
+    if lower.isascii():  # nothing to take off: the common case, and far cheaper
+        return lower
+    try:
+        raw = lower.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = b""
+    # Spanish is written in Latin-1: a byte table folds it in one pass (a tenth of the
+    # time of decomposing, and of str.translate's lookup of each character).
+    if raw and len(raw.translate(None, _UNFOLDED)) == len(raw):
+        return raw.translate(_FOLDED).decode("latin-1")
+    return unicodedata.normalize("NFKD", lower).translate(_WITHOUT_MARKS)
 
 
 class _WithoutMarks(dict[int, int | None]):
@@ -42,6 +51,20 @@ class _WithoutMarks(dict[int, int | None]):
 
 
 _WITHOUT_MARKS = _WithoutMarks()
+
+
+def _fold(code: int) -> str:
+    """A Latin-1 character decomposed, without its combining marks."""
+    return unicodedata.normalize("NFKD", chr(code)).translate(_WITHOUT_MARKS)
+
+
+# Latin-1 bytes whose folded form is one Latin-1 character (á -> a, ª -> a), and the
+# others (½ becomes three characters, µ a Greek mu), which take the general way.
+_FOLDED = bytes(
+    ord(_fold(code)) if len(_fold(code)) == 1 and ord(_fold(code)) < 256 else code
+    for code in range(256)
+)
+_UNFOLDED = bytes(code for code in range(256) if _FOLDED[code] == code and _fold(code) != chr(code))
 
 
 def words(text: str) -> list[str]:
