@@ -8,7 +8,6 @@ seam where a trained model can replace the rules.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -391,15 +390,16 @@ def _shouting(text: str) -> bool:
     """Three or more words in capitals, or '!!'."""
     if "!!" in text:
         return True
-    if text.isascii():
-        raw = text.encode()
-        if len(raw) - len(raw.translate(None, _CAPITALS)) < 3:
-            return False  # most messages: too few capital letters for three words of them
+    raw = text.encode("latin-1", "ignore")
+    # Most messages (Spanish and English are Latin-1) have too few capital letters for
+    # three words of them; a text in another script is looked at word by word.
+    if len(raw) == len(text) and len(raw) - len(raw.translate(None, _CAPITALS)) < 3:
+        return False
     capitals = [word for word in _LETTER_WORDS.findall(text) if word.isupper()]
     return len(capitals) >= 3
 
 
-_CAPITALS = string.ascii_uppercase.encode()
+_CAPITALS = bytes(code for code in range(256) if chr(code).isupper())  # Latin-1
 _LETTER_WORDS = re.compile(r"[^\W\d_]{3,}")
 
 

@@ -85,6 +85,8 @@ def test_a_verb_alone_is_no_intent() -> None:
         ("Ok ID: AB12 CD34", False),  # capitals, but not three words of letters
         ("NOT OK OK", False),
         ("ÉSTE ÚLTIMO AÑO", True),
+        ("ЭТО ОЧЕНЬ ПЛОХО", True),  # outside Latin-1 too
+        ("Это очень плохо 😠", False),
     ],
 )
 def test_three_words_in_capitals_are_an_angry_tone(text: str, shouts: bool) -> None:
