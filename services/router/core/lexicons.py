@@ -17,7 +17,7 @@ the plain alternation.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import count, pairwise
 
@@ -53,34 +53,36 @@ def _group(lexicon: int, n: int, alternatives: Iterable[str]) -> str:
 def _filed(lexicons: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
     if not any(lexicons):
         return None
-    numbers = count(1)  # of the groups, so that each name is unique
+    filed = _branches(lexicons, count(1), twice=True)
+    # The text is already lower case: no IGNORECASE, which would make matching 2x slower.
+    return None if filed is None else re.compile(r"(?<!\w)(?:" + filed + ")")
+
+
+def _branches(
+    lexicons: Sequence[Iterable[str]], numbers: Iterator[int], *, twice: bool
+) -> str | None:
+    """`a(?:...)|b(?:...)`: each lexicon's words filed under each character they may
+    start with, and `twice` their rests under theirs where they can be. `numbers`
+    tells the groups apart. None where a word cannot be filed."""
     branches = []
     for char in _leading(lexicons):
         rests = _rests(lexicons, char)
         if rests is None:
             return None
         if any(rests):
-            filed = _by_next_char(rests, numbers) or _groups(rests, numbers)
+            filed = (twice and _by_next_char(rests, numbers)) or _groups(rests, numbers)
             branches.append(f"{re.escape(char)}(?:{filed})")
-    # The text is already lower case: no IGNORECASE, which would make matching 2x slower.
-    return re.compile(r"(?<!\w)(?:" + "|".join(branches) + ")")
+    return "|".join(branches)
 
 
 def _by_next_char(rests: list[list[str]], numbers: Iterator[int]) -> str | None:
-    """The rests filed once more, under their own first character, so that at a word
-    the engine tries only the words that start with its first two characters. None
-    where a rest may start with something else than a letter or digit, or holds a word
-    boundary (`rests_after` reads one as the start of the word, true only at level one)."""
+    """The rests filed once more, so that at a word the engine tries only the words
+    that start with its first two characters. None where a rest may start with
+    something else than a letter or digit, or holds a word boundary (`rests_after`
+    reads one as the start of the word, true only of the first character)."""
     if any("\\b" in rest for lexicon in rests for rest in lexicon):
         return None
-    branches = []
-    for char in _leading(rests):
-        deeper = _rests(rests, char)
-        if deeper is None:
-            return None
-        if any(deeper):
-            branches.append(f"{re.escape(char)}(?:{_groups(deeper, numbers)})")
-    return "|".join(branches)
+    return _branches(rests, numbers, twice=False)
 
 
 def _leading(lexicons: Iterable[Iterable[str]]) -> list[str]:
