@@ -336,7 +336,6 @@ class RuleClassifier:
     def assess(self, message: Message) -> Assessment:
         c = self.config
         text = normalise(message.text)
-        words = WORD.findall(text)
         found = self._lexicons.found(text)
         intents = tuple(name for name, key in self._intent_keys if key in found)
         signals: list[tuple[float, str]] = []
@@ -352,9 +351,12 @@ class RuleClassifier:
             signals.append((c.follow_up, "follows up an unresolved problem"))
         if "high_stakes" in found:
             signals.append((c.high_stakes, "high stakes for the customer"))
-        if len(words) >= c.long_words:
-            steps = min(len(words) // c.long_words, 3)
-            signals.append((c.long_message * steps, f"long message ({len(words)} words)"))
+        # Words are counted only in a text that may hold `long_words` of them (one letter
+        # and a space each): splitting every message was a tenth of a decision.
+        words = len(WORD.findall(text)) if len(text) >= 2 * c.long_words - 1 else 0
+        if words >= c.long_words:
+            steps = min(words // c.long_words, 3)
+            signals.append((c.long_message * steps, f"long message ({words} words)"))
         questions = _questions(message.text)
         if questions >= 2:
             signals.append((c.questions * min(questions - 1, 4), f"asks {questions} questions"))
@@ -381,7 +383,8 @@ class RuleClassifier:
             score=score,
             tier=tier,
             intents=intents,
-            language=message.language_hint or detect_words(words),
+            # Channels attach the language (services/channels/webhooks.py).
+            language=message.language_hint or detect_words(WORD.findall(text)),
             reasons=tuple(reason for weight, reason in signals if weight),
         )
 

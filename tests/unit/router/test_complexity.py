@@ -107,6 +107,19 @@ def test_spanish_is_understood_without_accents_or_with_typos() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (" ".join("a" * 35), "long message (35 words)"),  # as short as 35 words can be
+        (" ".join(["word"] * 80), "long message (80 words)"),
+        (" ".join("a" * 34), None),
+    ],
+)
+def test_a_long_message_says_how_many_words(text: str, reason: str | None) -> None:
+    longs = [r for r in assess(text)[3] if r.startswith("long message")]
+    assert longs == ([reason] if reason else [])
+
+
+@pytest.mark.parametrize(
     ("context", "reason"),
     [
         ({"recent_contacts": 2}, "third contact in 24 h"),
