@@ -140,10 +140,7 @@ class Router:
             case ev.AgentUpserted() as config:
                 _upsert_agent(state, config, now, out)
             case ev.QueueUpserted() as config:
-                if (queue := state.queues.get(config.queue_id)) is not None:
-                    queue.config = config
-                else:
-                    state.queues[config.queue_id] = Queue(config)
+                state.upsert_queue(config)
                 state.rescan = True
             case ev.RoutingRulesChanged() as rules:
                 state.rules = rules
@@ -411,13 +408,7 @@ class Router:
         if state.rescan or state.newly_free:
             # Most decisions place one conversation or none and need no queue order
             # (sorting the queues was a tenth of such a decision).
-            queues = [
-                queue
-                for queue in sorted(
-                    state.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
-                )
-                if is_open(queue.config, now)
-            ]
+            queues = [queue for queue in state.by_priority() if is_open(queue.config, now)]
         if state.rescan:
             state.rescan = False
             state.newly_free.clear()
@@ -576,7 +567,7 @@ def _queue_for(state: TenantState, conversation: Conversation) -> Queue:
     )
     if queue_id not in state.queues:
         # Configuration may not have arrived yet: wait in a queue with default settings.
-        state.queues[queue_id] = Queue(ev.QueueUpserted(queue_id=queue_id, name=queue_id))
+        return state.upsert_queue(ev.QueueUpserted(queue_id=queue_id, name=queue_id))
     return state.queues[queue_id]
 
 

@@ -238,6 +238,26 @@ class TenantState:
     # last stored them.
     customers_changed: set[str] = field(default_factory=set)
     opened: int = 0  # conversations opened so far: the next one's ordinal
+    # `queues` highest priority first, then by id; sorted again after a queue changes.
+    _by_priority: list[Queue] | None = None
+
+    def upsert_queue(self, config: QueueUpserted) -> Queue:
+        queue = self.queues.get(config.queue_id)
+        if queue is None:
+            queue = self.queues[config.queue_id] = Queue(config)
+        else:
+            queue.config = config
+        self._by_priority = None
+        return queue
+
+    def by_priority(self) -> list[Queue]:
+        """The queues in the order they are served: an agent freed every few decisions
+        needs it, and sorting them each time was 4% of a decision."""
+        if self._by_priority is None:
+            self._by_priority = sorted(
+                self.queues.values(), key=lambda q: (-q.config.priority, q.config.queue_id)
+            )
+        return self._by_priority
 
     def refresh(self, agent: Agent, *, gained_room: bool = False) -> None:
         """Keep the indexes of free agents true after any change to an agent."""
