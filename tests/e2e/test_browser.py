@@ -258,13 +258,36 @@ def test_after_a_close_the_desk_holds_the_wrap_up_until_the_agent_is_done(
     earlier = chen.locator("#earlier")
     expect(earlier).to_contain_text(re.compile(r"Earlier:.* · Chat · resolved \(chen\)"))
 
+    # The earlier conversation cannot be fetched: the desk says why and stays on the one
+    # she holds, so that her reply goes there (it went to the one that failed to open).
+    failed: list[str] = []
+
+    def unavailable_once(route: Route) -> None:
+        if failed:
+            route.continue_()
+            return
+        failed.append(route.request.url)
+        problem = {"title": "Service Unavailable", "status": 503, "detail": "try again shortly"}
+        route.fulfill(status=503, content_type="application/problem+json", json=problem)
+
+    one_conversation = re.compile(r"/v1/conversations/[^/?]+$")
+    chen.route(one_conversation, unavailable_once)
+    earlier.get_by_role("button").click()
+    expect(chen.locator("#notice")).to_have_text("try again shortly", timeout=10_000)
+    expect(chen.locator("#transcript li").first).to_contain_text("Me again")
+    chen.unroute(one_conversation)
+    chen.get_by_role("textbox", name=re.compile("Reply")).fill("Checking the refund now")
+    chen.get_by_role("button", name="Send").click()
+    expect(customer.locator('li[data-author="agent"]').last).to_contain_text(
+        "Checking the refund now", timeout=15_000
+    )
+
     def after_a_list_refresh(route: Route) -> None:  # the desk refreshes it every 3 s
         time.sleep(3.5)
         route.continue_()
 
     # The earlier conversation answers slowly: the refresh that comes first (in no list,
     # it is read back) must not close the view it is opening.
-    one_conversation = re.compile(r"/v1/conversations/[^/?]+$")
     chen.route(one_conversation, after_a_list_refresh)
     earlier.get_by_role("button").click()
     expect(chen.locator("#transcript li").first).to_contain_text(COMPLAINT, timeout=10_000)

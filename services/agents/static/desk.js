@@ -197,7 +197,9 @@
     return tag;
   }
 
-  function open(id) {
+  // `failed`: why another conversation did not open; the view comes back to this one.
+  function open(id, failed) {
+    var previous = failed === undefined ? openId : null;
     openId = id;
     // Until the answer says whether the agent holds it: a list refresh in between must not
     // close the view it is opening (a conversation read back is in no list).
@@ -234,9 +236,14 @@
       el("transcript").textContent = "";
       c.messages.forEach(show);
       seen[id] = c.messages.length;
-      notice("");
+      notice(failed || "");
       refreshList();
       follow(id, token, c.messages.length ? c.messages[c.messages.length - 1].id : null);
+    }).catch(function (e) {
+      if (token !== pollToken) return;
+      // The view still shows the conversation open before: back to it, so that a reply,
+      // a transfer or a close goes where the agent sees it going.
+      if (previous) { open(previous, e.message); } else { closeView(); notice(e.message); }
     });
   }
 
