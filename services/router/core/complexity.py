@@ -352,7 +352,7 @@ class RuleClassifier:
         if "high_stakes" in found:
             signals.append((c.high_stakes, "high stakes for the customer"))
         # Words are counted only in a text that may hold `long_words` of them (one letter
-        # and a space each): splitting every message was a tenth of a decision.
+        # and a space each): splitting every message was a tenth of a decision's work.
         words = len(WORD.findall(text)) if len(text) >= 2 * c.long_words - 1 else 0
         if words >= c.long_words:
             steps = min(words // c.long_words, 3)
